@@ -1,0 +1,7 @@
+import type { Command } from 'commander';
+import { register as doctor } from './doctor.js';
+
+/** Every command lives in its own file exporting `register(program)`; this list wires them up. */
+export function registerCommands(program: Command): void {
+  doctor(program);
+}
