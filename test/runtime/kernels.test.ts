@@ -1,5 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initRuntime, tf } from '../../src/runtime/index.js';
+import { conv2dBackpropFilter } from '../../src/runtime/kernels/convBackprop.js';
+import { shiftedRows } from '../../src/runtime/kernels/shiftedRows.js';
 import { fdRelErr, finiteDiff, rand, worstVsCpu } from './helpers.js';
 
 const TOL = 1e-4;
@@ -43,6 +45,28 @@ describe('Conv2DBackpropFilter / Conv2DBackpropInput kernels, called directly', 
       tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: f }, { strides: [s, s], pad, dataFormat: 'NHWC', inputShape: [b, h, w, ci] }) as tf.Tensor,
     ]);
     expect(err).toBeLessThanOrEqual(TOL);
+  });
+
+  it('splits the im2col over input channels when it would be too large, with the same result', async () => {
+    const x = rand([2, 7, 6, 5], 71), dy = rand([2, 7, 6, 3], 72);
+    const whole = conv2dBackpropFilter(x as tf.Tensor4D, dy as tf.Tensor4D, [3, 3, 5, 3], [1, 1], 'same');
+    const split = conv2dBackpropFilter(x as tf.Tensor4D, dy as tf.Tensor4D, [3, 3, 5, 3], [1, 1], 'same', undefined, 2 * 9 * 2 * 9 * 8);
+    const err = await worstVsCpu(() => [
+      tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 5, 3] }) as tf.Tensor,
+    ]);
+    expect(err).toBeLessThanOrEqual(TOL);
+    expect(Array.from(split.dataSync())).toEqual(Array.from(whole.dataSync()));
+    tf.dispose([whole, split]);
+  });
+
+  it('shiftedRows copies the shifted windows of every row (wasm heap path and cpu path)', async () => {
+    const x = rand([3, 10], 73) as tf.Tensor2D;
+    const xv = x.dataSync();
+    const expected: number[] = [];
+    for (const o of [0, 2, 5]) for (let r = 0; r < 3; r++) for (let c = 0; c < 4; c++) expected.push(xv[r * 10 + o + c]!);
+    expect(Array.from(shiftedRows(x, [0, 2, 5], 4).dataSync())).toEqual(expected);
+    expect(await worstVsCpu(() => [shiftedRows(x, [0, 2, 5], 4)])).toBe(0);
+    expect(() => shiftedRows(x, [7], 4)).toThrow(/outside 10 columns/);
   });
 
   it('handles explicit padding and non-square strides', async () => {

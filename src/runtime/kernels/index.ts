@@ -3,6 +3,7 @@ import { depthwiseBackpropFilterKernel, depthwiseBackpropInputKernel } from './d
 import { registerFastPaths } from './fastPaths.js';
 import { kernelFromOps, setKernel } from './opsKernel.js';
 import { maxPoolGradKernel, resizeBilinearGradKernel, resizeNearestGradKernel } from './resampleGrads.js';
+import { SHIFTED_ROWS, shiftedRowsKernel } from './shiftedRows.js';
 import { unsortedSegmentSumKernel } from './unsortedSegmentSum.js';
 
 /**
@@ -11,6 +12,7 @@ import { unsortedSegmentSumKernel } from './unsortedSegmentSum.js';
  * forward ops. `fast` also swaps in the measured fast paths of fastPaths.ts.
  */
 export function registerTrainingKernels(backendName: string, opts: { fast?: boolean } = {}): void {
+  setKernel(SHIFTED_ROWS, backendName, shiftedRowsKernel);
   setKernel('Conv2DBackpropFilter', backendName, kernelFromOps(conv2dBackpropFilterKernel));
   setKernel('Conv2DBackpropInput', backendName, kernelFromOps(conv2dBackpropInputKernel));
   setKernel('DepthwiseConv2dNativeBackpropInput', backendName, kernelFromOps(depthwiseBackpropInputKernel));
@@ -26,6 +28,7 @@ export function registerTrainingKernels(backendName: string, opts: { fast?: bool
  * ones). Applied to wasm and cpu alike, so both backends agree and cpu stays a valid reference.
  */
 export function registerResampleGradFixes(backendName: string): void {
+  setKernel(SHIFTED_ROWS, backendName, shiftedRowsKernel);
   setKernel('ResizeBilinearGrad', backendName, resizeBilinearGradKernel);
   setKernel('ResizeNearestNeighborGrad', backendName, resizeNearestGradKernel);
 }
