@@ -1,7 +1,11 @@
 import type { Command } from 'commander';
+import { register as convert } from './convert.js';
 import { register as doctor } from './doctor.js';
+import { register as inspect } from './inspect.js';
 
 /** Every command lives in its own file exporting `register(program)`; this list wires them up. */
 export function registerCommands(program: Command): void {
   doctor(program);
+  inspect(program);
+  convert(program);
 }
