@@ -1,0 +1,88 @@
+import { tf } from '../runtime/tf.js';
+
+export interface AdamConfig {
+  lr: number;
+  beta1?: number;
+  beta2?: number;
+  eps?: number;
+  /** Decoupled weight decay (AdamW); 0 = plain Adam. */
+  weightDecay?: number;
+}
+
+/**
+ * Adam with its whole state in named tensors, so a checkpoint restores it exactly: the bias
+ * corrections are computed in float64 from the step count (tfjs's Adam keeps running products of
+ * β and rebuilds them with pow() on restore, which does not continue bit for bit).
+ */
+export class Adam {
+  private readonly m = new Map<tf.Variable, tf.Variable>();
+  private readonly v = new Map<tf.Variable, tf.Variable>();
+  step = 0;
+
+  constructor(readonly config: AdamConfig) {}
+
+  /** Computes the loss and its gradients for `vars`, applies one update, returns the loss. */
+  minimize(loss: () => tf.Scalar, vars: tf.Variable[]): tf.Scalar {
+    const { value, grads } = tf.variableGrads(loss, vars);
+    this.apply(grads);
+    tf.dispose(Object.values(grads));
+    return value;
+  }
+
+  apply(grads: Record<string, tf.Tensor>): void {
+    const { lr, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weightDecay = 0 } = this.config;
+    this.step += 1;
+    const c1 = 1 - beta1 ** this.step;
+    const c2 = 1 - beta2 ** this.step;
+    const stepSize = (lr * Math.sqrt(c2)) / c1;
+    const epsHat = eps * Math.sqrt(c2);
+    for (const [name, g] of Object.entries(grads)) {
+      const variable = tf.engine().registeredVariables[name];
+      if (!variable) throw new Error(`Adam: no variable named ${name}`);
+      tf.tidy(() => {
+        const m = this.slot(this.m, variable);
+        const v = this.slot(this.v, variable);
+        m.assign(m.mul(beta1).add(g.mul(1 - beta1)));
+        v.assign(v.mul(beta2).add(g.square().mul(1 - beta2)));
+        // lr·m̂/(√v̂ + ε) written with the corrections folded into scalars
+        let next = variable.sub(m.mul(stepSize).div(v.sqrt().add(epsHat)));
+        if (weightDecay) next = next.sub(variable.mul(lr * weightDecay));
+        variable.assign(next);
+      });
+    }
+  }
+
+  private slot(map: Map<tf.Variable, tf.Variable>, variable: tf.Variable): tf.Variable {
+    let s = map.get(variable);
+    if (!s) {
+      s = tf.variable(tf.zerosLike(variable), false);
+      map.set(variable, s);
+    }
+    return s;
+  }
+
+  /** State keyed by the parameter names given for each variable (for checkpoints). */
+  state(names: Map<tf.Variable, string>): Record<string, tf.Tensor> {
+    const out: Record<string, tf.Tensor> = {};
+    for (const [variable, m] of this.m) out[`${names.get(variable)}.exp_avg`] = m;
+    for (const [variable, v] of this.v) out[`${names.get(variable)}.exp_avg_sq`] = v;
+    return out;
+  }
+
+  loadState(names: Map<string, tf.Variable>, state: Record<string, Float32Array>, step: number): void {
+    this.dispose();
+    for (const [key, data] of Object.entries(state)) {
+      const m = /^(.*)\.(exp_avg|exp_avg_sq)$/.exec(key);
+      const variable = m ? names.get(m[1]!) : undefined;
+      if (!m || !variable) throw new Error(`optimizer state ${key} matches no parameter`);
+      (m[2] === 'exp_avg' ? this.m : this.v).set(variable, tf.variable(tf.tensor(data, variable.shape), false));
+    }
+    this.step = step;
+  }
+
+  dispose(): void {
+    for (const s of [...this.m.values(), ...this.v.values()]) s.dispose();
+    this.m.clear();
+    this.v.clear();
+  }
+}

@@ -1,0 +1,176 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { UserError } from '../errors.js';
+import { SafetensorsFile, writeSafetensors } from '../io/safetensors.js';
+import { tf } from '../runtime/tf.js';
+import type { Adam } from './adam.js';
+import { commitBatchNorm } from './layers.js';
+import type { Params } from './params.js';
+
+/** Anything whose random stream must continue exactly after a resume. */
+export interface Resumable {
+  getState(): number;
+  setState(state: number): void;
+}
+
+export interface StepResult {
+  total: tf.Scalar;
+  /** Named parts of the loss, for logs; they must not be used after the step. */
+  parts?: Record<string, tf.Scalar>;
+}
+
+export interface TrainLoopOptions {
+  /** Output folder; the checkpoint is `<dir>/checkpoint.safetensors`. */
+  dir: string;
+  totalSteps: number;
+  checkpointEvery: number;
+  /** Trained models (already built, i.e. every parameter exists). */
+  models: Record<string, Params>;
+  optimizer: Adam;
+  rngs?: Record<string, Resumable>;
+  /** Stored in the checkpoint; a resume with a different config is refused. */
+  config: Record<string, unknown>;
+  resume?: boolean;
+  loss: (step: number) => StepResult;
+  /** Called after every step with the loss values (e.g. a progress bar). */
+  onStep?: (step: number, logs: Record<string, number>) => void;
+  /** Called after each checkpoint (e.g. a preview image). */
+  onCheckpoint?: (step: number) => void | Promise<void>;
+  /** Stop after this many steps in this run (tests; the checkpoint still holds the real step). */
+  stopAfter?: number;
+  /** Handle SIGINT by checkpointing and stopping (default true). */
+  handleSignals?: boolean;
+}
+
+export interface TrainLoopResult {
+  step: number;
+  stoppedBy: 'done' | 'signal' | 'stopAfter';
+  logs: Record<string, number>;
+}
+
+export function checkpointPath(dir: string): string {
+  return path.join(dir, 'checkpoint.safetensors');
+}
+
+function variableNames(models: Record<string, Params>): { byVar: Map<tf.Variable, string>; byName: Map<string, tf.Variable> } {
+  const byVar = new Map<tf.Variable, string>();
+  const byName = new Map<string, tf.Variable>();
+  for (const [m, p] of Object.entries(models)) {
+    for (const n of p.names()) {
+      byVar.set(p.variable(n), `${m}.${n}`);
+      byName.set(`${m}.${n}`, p.variable(n));
+    }
+  }
+  return { byVar, byName };
+}
+
+/** Writes models, optimizer state, step and RNG states as one safetensors file, atomically. */
+export async function saveCheckpoint(opts: TrainLoopOptions, step: number): Promise<void> {
+  const tensors: Parameters<typeof writeSafetensors>[1] = {};
+  for (const [m, p] of Object.entries(opts.models)) {
+    for (const [n, t] of Object.entries(p.toTorch())) tensors[`param.${m}.${n}`] = t;
+  }
+  const { byVar } = variableNames(opts.models);
+  for (const [k, t] of Object.entries(opts.optimizer.state(byVar))) {
+    tensors[`optim.${k}`] = { dtype: 'float32', shape: t.shape, data: () => t.dataSync() as Float32Array };
+  }
+  const rng: Record<string, number> = {};
+  for (const [k, r] of Object.entries(opts.rngs ?? {})) rng[k] = r.getState();
+  await writeSafetensors(checkpointPath(opts.dir), tensors, {
+    step: String(step),
+    optimizerStep: String(opts.optimizer.step),
+    rng: JSON.stringify(rng),
+    config: JSON.stringify(opts.config),
+  });
+}
+
+/** Restores a checkpoint written by saveCheckpoint; returns the step it was taken at. */
+export function loadCheckpoint(opts: TrainLoopOptions): number {
+  const file = checkpointPath(opts.dir);
+  const f = SafetensorsFile.open(file);
+  try {
+    const meta = f.metadata;
+    if (meta['config'] !== JSON.stringify(opts.config)) {
+      throw new UserError(`${file}: was made with another training config; resume with the same options or use a new --out folder`);
+    }
+    for (const [m, p] of Object.entries(opts.models)) {
+      const tensors: Record<string, ReturnType<SafetensorsFile['get']>> = {};
+      for (const n of p.names()) tensors[n] = f.get(`param.${m}.${n}`);
+      p.loadTorch(file, tensors);
+    }
+    const { byName } = variableNames(opts.models);
+    const state: Record<string, Float32Array> = {};
+    for (const k of f.keys()) if (k.startsWith('optim.')) state[k.slice(6)] = f.get(k).data as Float32Array;
+    opts.optimizer.loadState(byName, state, Number(meta['optimizerStep']));
+    const rng = JSON.parse(meta['rng'] ?? '{}') as Record<string, number>;
+    for (const [k, r] of Object.entries(opts.rngs ?? {})) {
+      if (!(k in rng)) throw new UserError(`${file}: has no state for the random stream '${k}'`);
+      r.setState(rng[k]!);
+    }
+    return Number(meta['step']);
+  } finally {
+    f.close();
+  }
+}
+
+/**
+ * The training loop every trainer shares: resumable (models, optimizer, step and random streams
+ * in one atomic checkpoint), checkpoints every N steps and on Ctrl-C, and stops on a non-finite
+ * loss with the step number, leaving the last good checkpoint in place.
+ */
+export async function runTraining(opts: TrainLoopOptions): Promise<TrainLoopResult> {
+  let step = 0;
+  if (opts.resume) {
+    if (!existsSync(checkpointPath(opts.dir))) throw new UserError(`${checkpointPath(opts.dir)}: no checkpoint to resume from`);
+    step = loadCheckpoint(opts);
+  } else if (existsSync(checkpointPath(opts.dir))) {
+    throw new UserError(`${checkpointPath(opts.dir)}: a checkpoint exists; pass --resume to continue it or choose another --out folder`);
+  }
+  const vars = Object.values(opts.models).flatMap((p) => p.trainableVariables());
+  let signalled = false;
+  const onSignal = () => {
+    if (signalled) process.exit(130);
+    signalled = true;
+    process.stderr.write('\naueditnet: interrupted — saving a checkpoint after this step (Ctrl-C again to quit without it)\n');
+  };
+  if (opts.handleSignals !== false) process.on('SIGINT', onSignal);
+  let logs: Record<string, number> = {};
+  let ran = 0;
+  let lastSaved = step;
+  try {
+    while (step < opts.totalSteps) {
+      let parts: tf.Tensor | null = null;
+      let names: string[] = [];
+      const loss = opts.optimizer.minimize(() => {
+        const r = opts.loss(step);
+        names = Object.keys(r.parts ?? {});
+        if (names.length) parts = tf.keep(tf.stack(names.map((n) => r.parts![n]!)));
+        return r.total;
+      }, vars);
+      const total = (await loss.data())[0]!;
+      const partValues = parts ? Array.from(await (parts as tf.Tensor).data()) : [];
+      tf.dispose([loss, ...(parts ? [parts] : [])]);
+      if (!Number.isFinite(total)) {
+        throw new UserError(
+          `training stopped: the loss became ${total} at step ${step + 1}; the last good checkpoint (step ${lastSaved}) is kept in ${opts.dir}`,
+        );
+      }
+      for (const p of Object.values(opts.models)) commitBatchNorm(p);
+      step += 1;
+      ran += 1;
+      logs = { loss: total, ...Object.fromEntries(names.map((n, i) => [n, partValues[i]!])) };
+      opts.onStep?.(step, logs);
+      const stopping = signalled || (opts.stopAfter !== undefined && ran >= opts.stopAfter);
+      if (step % opts.checkpointEvery === 0 || step === opts.totalSteps || stopping) {
+        await saveCheckpoint(opts, step);
+        lastSaved = step;
+        await opts.onCheckpoint?.(step);
+      }
+      if (signalled) return { step, stoppedBy: 'signal', logs };
+      if (stopping) return { step, stoppedBy: 'stopAfter', logs };
+    }
+    return { step, stoppedBy: 'done', logs };
+  } finally {
+    if (opts.handleSignals !== false) process.off('SIGINT', onSignal);
+  }
+}
