@@ -24,8 +24,18 @@ export function conv(
 export function dense(p: Params, name: string, x: tf.Tensor2D, cout: number, opts: { bias?: boolean; gain?: number } = {}): tf.Tensor2D {
   const cin = x.shape[1];
   const w = p.get(`${name}.weight`, [cin, cout], { normal: (opts.gain ?? 1) / Math.sqrt(cin) }, { kind: 'linear' });
-  const y = tf.matMul(x, w as tf.Tensor as tf.Tensor2D) as tf.Tensor2D;
+  const y = matMulViaConv(x, w as tf.Tensor as tf.Tensor2D);
   return opts.bias !== false ? (y.add(p.get(`${name}.bias`, [cout], 'zeros')) as tf.Tensor2D) : y;
+}
+
+/**
+ * x·W as a 1×1 conv: the same GEMM forward, but its gradients run on the fast conv backprop
+ * kernels, where matMul's gradient needs a transposed matMul (~2 GFLOP/s on wasm).
+ */
+export function matMulViaConv(x: tf.Tensor2D, w: tf.Tensor2D): tf.Tensor2D {
+  const [b, cin] = x.shape;
+  const cout = w.shape[1];
+  return tf.conv2d(x.reshape([1, 1, b, cin]) as tf.Tensor4D, w.reshape([1, 1, cin, cout]) as tf.Tensor4D, 1, 'valid').reshape([b, cout]);
 }
 
 /** Batch statistics waiting to be folded into running averages after the optimizer step. */
@@ -43,14 +53,16 @@ export function batchNorm(p: Params, name: string, x: tf.Tensor, training: boole
   const beta = p.get(`${name}.bias`, [c], 'zeros');
   const runMean = p.get(`${name}.running_mean`, [c], 'zeros', { trainable: false });
   const runVar = p.get(`${name}.running_var`, [c], 'ones', { trainable: false });
-  if (!training) return tf.batchNorm(x, runMean, runVar, beta, gamma, eps);
+  // written with broadcasting ops: tf.batchNorm's gradient tiles its inputs (slowest kernel of a
+  // training step on wasm), while these reduce through the fast Sum path
+  if (!training) return x.sub(runMean).mul(runVar.add(eps).rsqrt().mul(gamma)).add(beta);
   const axes = [...Array(x.rank - 1).keys()];
   const { mean, variance } = tf.moments(x, axes);
   const n = x.size / c;
   const list = pending.get(p) ?? [];
   list.push({ name, mean: tf.keep(mean.clone()), variance: tf.keep(variance.mul(n / Math.max(1, n - 1))) });
   pending.set(p, list);
-  return tf.batchNorm(x, mean, variance, beta, gamma, eps);
+  return x.sub(mean).mul(variance.add(eps).rsqrt().mul(gamma)).add(beta);
 }
 
 export function commitBatchNorm(p: Params, momentum = 0.1): void {

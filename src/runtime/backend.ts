@@ -64,7 +64,29 @@ function prepareCpu(): void {
   if (cpu) cpu.firstUse = false;
 }
 
+/**
+ * emscripten adds process listeners that rethrow every uncaught exception from inside its own
+ * minified one-line file (so Node prints that 100 kB line with each error) and turn unhandled
+ * rejections into exceptions. Start-up takes them off again: Node's own behaviour stays.
+ */
+async function withoutEmscriptenListeners<T>(start: () => Promise<T>): Promise<T> {
+  const events = ['uncaughtException', 'unhandledRejection'] as const;
+  const listeners = (e: (typeof events)[number]) => process.listeners(e as 'uncaughtException') as unknown[];
+  const before = new Map(events.map((e) => [e, listeners(e)]));
+  try {
+    return await start();
+  } finally {
+    for (const e of events) {
+      for (const l of listeners(e)) if (!before.get(e)!.includes(l)) process.off(e as 'uncaughtException', l as () => void);
+    }
+  }
+}
+
 async function startWasm(threads: number, fastKernels: boolean): Promise<{ threads: number; simd: boolean }> {
+  return withoutEmscriptenListeners(() => startWasmInner(threads, fastKernels));
+}
+
+async function startWasmInner(threads: number, fastKernels: boolean): Promise<{ threads: number; simd: boolean }> {
   const wasm = await import('@tensorflow/tfjs-backend-wasm');
   wasm.setWasmPaths(wasmDistDir());
   registerTrainingKernels('wasm', { fast: fastKernels });

@@ -42,6 +42,7 @@ export async function startThreadedWasm(wasm: WasmModule, threads: number): Prom
     hadGlobalWorker: Object.prototype.hasOwnProperty.call(globalThis, 'Worker'),
   };
   const workers: workerThreads.Worker[] = [];
+
   const texts = new WeakMap<Blob, string>();
 
   class CapturingBlob extends saved.Blob {
@@ -102,6 +103,7 @@ export async function startThreadedWasm(wasm: WasmModule, threads: number): Prom
     if (saved.hadGlobalWorker) g['Worker'] = saved.globalWorker;
     else delete g['Worker'];
     for (const w of workers) w.unref();
+
     rmSync(dir, { recursive: true, force: true });
   }
 }

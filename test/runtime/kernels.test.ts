@@ -159,6 +159,7 @@ describe('other layers used in training, wasm vs cpu (values and gradients)', ()
     },
     unsortedSegmentSum: () => [tf.unsortedSegmentSum(rand([6, 4], 26), tf.tensor1d([2, 0, 2, -1, 5, 1], 'int32'), 4)],
     'sum over batch+spatial (fast path)': () => [x.sum([0, 1, 2]), x.sum([1, 2]), x.sum([1, 2], true), x.sum(), x.sum(3)],
+    'mean over batch+spatial (fast path)': () => [x.mean([0, 1, 2]), x.mean([1, 2]), x.mean([1, 2], true), x.mean(), x.mean(3), x.reshape([27, 8, 6]).mean([0, 1])],
     'dense (matMul) + bias': () => {
       const w = rand([6, 4], 27), bias = rand([4], 28);
       const xx = x.reshape([-1, 6]);

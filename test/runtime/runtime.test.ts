@@ -14,6 +14,8 @@ const before = {
   cpus: os.cpus,
   Worker: workerThreads.Worker,
   hasGlobalWorker: 'Worker' in globalThis,
+  uncaught: process.listeners('uncaughtException').length,
+  rejections: process.listeners('unhandledRejection').length,
 };
 let info: RuntimeInfo;
 
@@ -35,6 +37,8 @@ describe('runtime start-up', () => {
     expect(os.cpus).toBe(before.cpus);
     expect(workerThreads.Worker).toBe(before.Worker);
     expect('Worker' in globalThis).toBe(before.hasGlobalWorker);
+    expect(process.listeners('uncaughtException').length).toBe(before.uncaught);
+    expect(process.listeners('unhandledRejection').length).toBe(before.rejections);
     expect(readdirSync(os.tmpdir()).filter((f) => f.startsWith(`aueditnet-wasm-${process.pid}-`))).toEqual([]);
   });
 

@@ -17,35 +17,40 @@ export function registerFastPaths(backendName: string): void {
     return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
   });
 
-  // wasm Sum transposes the whole tensor before reducing; the reductions training needs (over
-  // the batch/spatial axes, keeping channels) are an average pool times the count.
-  const sum0 = currentKernel('Sum', backendName);
-  const sumFast = kernelFromOps(({ x }, attrs) => {
-    const t = x!;
-    const axes = tf.util.parseAxisParam(attrs['axis'] as number | number[], t.shape).sort((a, b) => a - b);
-    const keep = attrs['keepDims'] as boolean;
-    const outShape = t.shape.map((d, i) => (axes.includes(i) ? 1 : d)).filter((_, i) => keep || !axes.includes(i));
-    const r = t.rank;
-    if (axes.length === r - 1 && axes.every((a, i) => a === i)) {
-      const C = t.shape[r - 1]!, n = t.size / C;
-      return tf.avgPool(t.reshape([1, n, 1, C]) as tf.Tensor4D, [n, 1], 1, 'valid').mul(n).reshape(outShape);
-    }
-    const [B, H, W, C] = t.shape as [number, number, number, number];
-    return tf.avgPool(t as tf.Tensor4D, [H, W], 1, 'valid').mul(H * W).reshape(outShape);
-  });
-  setKernel('Sum', backendName, (args) => {
-    const x = (args.inputs as { x: tf.TensorInfo }).x;
-    const attrs = args.attrs as { axis: number | number[]; keepDims: boolean };
-    if (x.dtype === 'float32') {
-      const r = x.shape.length;
-      const axes = tf.util.parseAxisParam(attrs.axis, x.shape).sort((a, b) => a - b);
-      const size = x.shape.reduce((a, b) => a * b, 1);
-      const leading = r >= 2 && axes.length === r - 1 && axes.every((a, i) => a === i) && size / x.shape[r - 1]! >= 16;
-      const spatial = r === 4 && axes.length === 2 && axes[0] === 1 && axes[1] === 2 && x.shape[1]! * x.shape[2]! >= 16;
-      if (leading || spatial) return sumFast(args);
-    }
-    return sum0(args);
-  });
+  // wasm Sum and Mean transpose the whole tensor before reducing; the reductions training needs
+  // (over the batch/spatial axes, keeping channels) are an average pool (times the count for Sum).
+  for (const kernel of ['Sum', 'Mean'] as const) {
+    const original = currentKernel(kernel, backendName);
+    const scale = kernel === 'Sum';
+    const fast = kernelFromOps(({ x }, attrs) => {
+      const t = x!;
+      const axes = tf.util.parseAxisParam(attrs['axis'] as number | number[], t.shape).sort((a, b) => a - b);
+      const keep = attrs['keepDims'] as boolean;
+      const outShape = t.shape.map((d, i) => (axes.includes(i) ? 1 : d)).filter((_, i) => keep || !axes.includes(i));
+      const r = t.rank;
+      if (axes.length === r - 1 && axes.every((a, i) => a === i)) {
+        const C = t.shape[r - 1]!, n = t.size / C;
+        const m = tf.avgPool(t.reshape([1, n, 1, C]) as tf.Tensor4D, [n, 1], 1, 'valid');
+        return (scale ? m.mul(n) : m).reshape(outShape);
+      }
+      const [, H, W] = t.shape as [number, number, number, number];
+      const m = tf.avgPool(t as tf.Tensor4D, [H, W], 1, 'valid');
+      return (scale ? m.mul(H * W) : m).reshape(outShape);
+    });
+    setKernel(kernel, backendName, (args) => {
+      const x = (args.inputs as { x: tf.TensorInfo }).x;
+      const attrs = args.attrs as { axis: number | number[]; keepDims: boolean };
+      if (x.dtype === 'float32') {
+        const r = x.shape.length;
+        const axes = tf.util.parseAxisParam(attrs.axis, x.shape).sort((a, b) => a - b);
+        const size = x.shape.reduce((a, b) => a * b, 1);
+        const leading = r >= 2 && axes.length === r - 1 && axes.every((a, i) => a === i) && size / x.shape[r - 1]! >= 16;
+        const spatial = r === 4 && axes.length === 2 && axes[0] === 1 && axes[1] === 2 && x.shape[1]! * x.shape[2]! >= 16;
+        if (leading || spatial) return fast(args);
+      }
+      return original(args);
+    });
+  }
 
   // max(x, αx) is LeakyRelu for 0 ≤ α ≤ 1 and runs as two fast elementwise kernels.
   const lrelu0 = currentKernel('LeakyRelu', backendName);
