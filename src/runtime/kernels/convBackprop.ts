@@ -33,7 +33,7 @@ export function conv2dBackpropFilter(
 ): tf.Tensor4D {
   const [kh, kw, ci, co] = filterShape;
   const win = forwardWindow(x.shape, kh, kw, strides, pad, dimRoundingMode);
-  if (strides[0] !== 1 || strides[1] !== 1) return backpropFilterDilated(x, dy, filterShape, strides, win);
+  if (strides[0] !== 1 || strides[1] !== 1) return backpropFilterByPhases(x, dy, filterShape, strides, win, maxIm2colFloats);
   const [B] = x.shape;
   const Ho = dy.shape[1], Wo = dy.shape[2];
   const Hp = Ho + kh - 1, Wp = Wo + kw - 1;
@@ -56,28 +56,42 @@ export function conv2dBackpropFilter(
 }
 
 /**
- * Any stride: x viewed as [Ci, H, W, B] correlated with dy viewed as a [Ho, Wo, B, Co] filter at
- * dilation = stride — a forward conv, so still XNNPACK, though with short per-tap channels.
+ * Stride s: tap (ky, kx) only ever meets input pixels of phase (ky mod s, kx mod s), so each of
+ * the s² phase images (a strided subsample of the padded input) gives, with the stride-1 GEMM
+ * above, the gradient of the taps of its phase; the phase results are then put back in tap order.
  */
-function backpropFilterDilated(
+function backpropFilterByPhases(
   x: tf.Tensor4D,
   dy: tf.Tensor4D,
   filterShape: [number, number, number, number],
   strides: [number, number],
   win: ReturnType<typeof forwardWindow>,
+  maxIm2colFloats: number,
 ): tf.Tensor4D {
-  // crop trailing rows the forward pass never read; the rest of the padding goes into the conv
-  const xs = padOrCrop(x, 0, Math.min(0, win.bottom), 0, Math.min(0, win.right));
-  const out = tf.conv2d(
-    xs.transpose([3, 1, 2, 0]) as tf.Tensor4D,
-    dy.transpose([1, 2, 0, 3]) as tf.Tensor4D,
-    1,
-    [[0, 0], [win.top, Math.max(0, win.bottom)], [win.left, Math.max(0, win.right)], [0, 0]],
-    'NHWC',
-    strides,
-  );
-  void filterShape;
-  return out.transpose([1, 2, 0, 3]);
+  const [kh, kw, ci, co] = filterShape;
+  const [sh, sw] = strides;
+  const [B] = x.shape;
+  const Ho = dy.shape[1], Wo = dy.shape[2];
+  const H2 = Math.ceil(((Ho - 1) * sh + kh) / sh), W2 = Math.ceil(((Wo - 1) * sw + kw) / sw);
+  const xp = padOrCrop(x, win.top, H2 * sh - x.shape[1] - win.top, win.left, W2 * sw - x.shape[2] - win.left);
+  // [B·H2, sh, W2, sw·C]: phase (a, b) is the 4-D slice [:, a, :, b·C : (b+1)·C]
+  const grid = xp.reshape([B * H2, sh, W2, sw * ci]);
+  const rows: tf.Tensor[] = [];
+  const order: number[] = [];
+  for (let a = 0; a < Math.min(sh, kh); a++) {
+    for (let b = 0; b < Math.min(sw, kw); b++) {
+      const nr = Math.ceil((kh - a) / sh), nc = Math.ceil((kw - b) / sw);
+      const phase = grid.slice([0, a, 0, b * ci], [-1, 1, -1, ci]).reshape([B, H2, W2, ci]) as tf.Tensor4D;
+      const xs = phase.slice([0, 0, 0, 0], [-1, Ho + nr - 1, Wo + nc - 1, -1]);
+      const g = conv2dBackpropFilter(xs, dy, [nr, nc, ci, co], [1, 1], 'valid', undefined, maxIm2colFloats);
+      rows.push(g.reshape([nr * nc, ci * co]));
+      for (let qy = 0; qy < nr; qy++) for (let qx = 0; qx < nc; qx++) order.push((a + qy * sh) * kw + (b + qx * sw));
+    }
+  }
+  // order[i] is the tap of stacked row i; gather by its inverse to list the taps as ky·kw + kx
+  const inverse = new Array<number>(order.length);
+  order.forEach((tap, i) => (inverse[tap] = i));
+  return tf.gather(tf.concat(rows, 0), inverse).reshape([kh, kw, ci, co]);
 }
 
 /** dX for conv2d (and the forward pass of conv2dTranspose), as stride-1 convs per output phase. */
