@@ -33,8 +33,8 @@ export function fpreTrunk(p: Params, cfg: FpreConfig, x: tf.Tensor4D, training: 
 
 /** Δa = head(g(I_b) − g(I_a)): the AU intensity change from image a to image b of one subject. */
 export function fpreHead(p: Params, cfg: FpreConfig, fa: tf.Tensor4D, fb: tf.Tensor4D): tf.Tensor2D {
-  const pooledA = tf.maxPool(fa, 2, 2, 'valid'), pooledB = tf.maxPool(fb, 2, 2, 'valid');
-  const d = flatten(pooledB.sub(pooledA));
+  // the last block's map unpooled: AU changes are small and local, pooling would blur where
+  const d = flatten(fb.sub(fa));
   const h = tf.relu(dense(p, 'head.0', d, cfg.hidden));
   return dense(p, 'head.1', h, cfg.outputs);
 }

@@ -1,0 +1,109 @@
+import { Adam } from '../nn/adam.js';
+import { runTraining, type Resumable, type TrainLoopResult } from '../nn/trainLoop.js';
+import { tf } from '../runtime/tf.js';
+import { type FpreConfig, fpreForward } from './fpre.js';
+import { type HestConfig, hestForward } from './hest.js';
+import { arcConfigFor } from './idTraining.js';
+import { type IdNetConfig, idForward } from './idnet.js';
+import { batchImages, batchLabels, indicesByGroup, type ImageSet } from './imageSet.js';
+import { buildEstimator, type Estimator, type EstimatorConfig, type EstimatorKind } from './model.js';
+
+/** A resumable uniform stream (splitmix32), so batches continue exactly after --resume. */
+export class BatchRng implements Resumable {
+  constructor(private state: number) {}
+  next(): number {
+    this.state = (this.state + 0x9e3779b9) >>> 0;
+    let z = this.state;
+    z = Math.imul(z ^ (z >>> 16), 0x21f0aaad);
+    z = Math.imul(z ^ (z >>> 15), 0x735a2d97);
+    return ((z ^ (z >>> 15)) >>> 0) / 4294967296;
+  }
+  int(n: number): number {
+    return Math.floor(this.next() * n);
+  }
+  getState(): number {
+    return this.state;
+  }
+  setState(s: number): void {
+    this.state = s >>> 0;
+  }
+}
+
+export interface EstimatorTrainOptions {
+  kind: EstimatorKind;
+  config: EstimatorConfig;
+  train: ImageSet;
+  outDir: string;
+  steps: number;
+  batch: number;
+  lr: number;
+  seed: number;
+  resume?: boolean;
+  checkpointEvery?: number;
+  onStep?: (step: number, logs: Record<string, number>) => void;
+  stopAfter?: number;
+  /** Random left–right mirroring (default on: AUs are bilateral and identities mirror-invariant). */
+  flip?: boolean;
+}
+
+/**
+ * Mirrors half of each batch left–right: the networks are used on generated faces whose pose and
+ * symmetry differ slightly from the training frames, and AU labels and identities do not change
+ * under a mirror.
+ */
+function mirror(x: tf.Tensor4D, rng: BatchRng): tf.Tensor4D {
+  const flips = Array.from({ length: x.shape[0] }, () => rng.next() < 0.5);
+  if (!flips.some(Boolean)) return x;
+  const mask = tf.tensor4d(flips.map((f) => (f ? 1 : 0)), [x.shape[0], 1, 1, 1]);
+  return x.mul(tf.sub(1, mask)).add(tf.reverse(x, 2).mul(mask));
+}
+
+export async function trainEstimator(o: EstimatorTrainOptions): Promise<{ estimator: Estimator; result: TrainLoopResult }> {
+  const classes = o.kind === 'fid' || o.kind === 'idmetric' ? o.train.groupNames.length : undefined;
+  const est = buildEstimator(o.kind, o.config, o.train.size, o.seed, classes);
+  const rng = new BatchRng(o.seed ^ 0x5bd1e995);
+  const byGroup = indicesByGroup(o.train).filter((g) => g.length >= 2);
+  const arc = classes ? arcConfigFor(o.kind, classes) : null;
+  const augment = (x: tf.Tensor4D, r: BatchRng) => (o.flip === false ? x : mirror(x, r));
+  const sample = () => Array.from({ length: o.batch }, () => rng.int(o.train.count));
+  const loss = (): { total: tf.Scalar; parts?: Record<string, tf.Scalar> } => {
+    if (o.kind === 'hest') {
+      const idx = sample();
+      const y = hestForward(est.params, o.config as HestConfig, augment(batchImages(o.train, idx), rng), true);
+      return { total: tf.losses.meanSquaredError(batchLabels(o.train, idx), y) as tf.Scalar };
+    }
+    if (o.kind === 'fpre') {
+      // same-subject pairs: F_pre only ever compares two frames of one face
+      const a: number[] = [], b: number[] = [];
+      for (let i = 0; i < o.batch; i++) {
+        const g = byGroup[rng.int(byGroup.length)]!;
+        a.push(g[rng.int(g.length)]!);
+        b.push(g[rng.int(g.length)]!);
+      }
+      const out = fpreForward(est.params, o.config as FpreConfig, augment(batchImages(o.train, a), rng), augment(batchImages(o.train, b), rng), true);
+      const target = batchLabels(o.train, b).sub(batchLabels(o.train, a));
+      return { total: tf.losses.meanSquaredError(target, out.delta) as tf.Scalar };
+    }
+    const idx = sample();
+    const e = idForward(est.params, o.config as IdNetConfig, augment(batchImages(o.train, idx), rng), true);
+    const y = tf.tensor1d(idx.map((i) => o.train.groups[i]!), 'int32');
+    return { total: arc!.lossOn(est.params, e, y) };
+  };
+  const optimizer = new Adam({ lr: o.lr });
+  const result = await runTraining({
+    dir: o.outDir,
+    totalSteps: o.steps,
+    checkpointEvery: o.checkpointEvery ?? 200,
+    models: { [o.kind]: est.params },
+    optimizer,
+    rngs: { batches: rng },
+    // the step count is left out so that a resume may extend a run
+    config: { kind: o.kind, config: o.config, batch: o.batch, lr: o.lr, seed: o.seed, flip: o.flip !== false, images: o.train.count, groups: o.train.groupNames.length },
+    resume: o.resume,
+    loss,
+    onStep: o.onStep,
+    stopAfter: o.stopAfter,
+  });
+  optimizer.dispose();
+  return { estimator: est, result };
+}
