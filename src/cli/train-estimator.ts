@@ -1,0 +1,119 @@
+import type { Command } from 'commander';
+import { mkdirSync } from 'node:fs';
+import { openDisfa } from '../data/disfa.js';
+import { disfaFold } from '../data/folds.js';
+import { UserError } from '../errors.js';
+import { evaluateFpre, evaluateHest } from '../estimators/evaluate.js';
+import { imageSetFromDisfa } from '../estimators/loadImageSet.js';
+import { defaultConfig, saveEstimator, type EstimatorKind } from '../estimators/model.js';
+import { trainEstimator } from '../estimators/train.js';
+import { initRuntime } from '../runtime/index.js';
+import { progress } from './progress.js';
+
+interface Options {
+  data: string;
+  fold: string;
+  out: string;
+  steps: string;
+  batch: string;
+  lr: string;
+  seed: string;
+  every: string;
+  resume?: boolean;
+  quiet?: boolean;
+}
+
+function positiveInt(name: string, v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new UserError(`--${name} ${v}: expected a positive integer`);
+  return n;
+}
+
+function positiveNumber(name: string, v: string): number {
+  const n = Number(v);
+  if (!(n > 0) || !Number.isFinite(n)) throw new UserError(`--${name} ${v}: expected a positive number`);
+  return n;
+}
+
+/** Trains F_pre or H_est on the training subjects of a fold and scores it on the test subjects. */
+async function run(kind: Extract<EstimatorKind, 'fpre' | 'hest'>, o: Options): Promise<void> {
+  const fold = disfaFold(Number(o.fold));
+  const steps = positiveInt('steps', o.steps), batch = positiveInt('batch', o.batch), seed = Number(o.seed), every = positiveInt('every', o.every);
+  const lr = positiveNumber('lr', o.lr);
+  const runtime = await initRuntime();
+  const ds = await openDisfa(o.data);
+  const load = async (subjects: string[], what: string) => {
+    const bar = progress(`loading ${what} frames`, 1, { quiet: o.quiet });
+    const set = await imageSetFromDisfa(ds, subjects, { every, onProgress: (d, t) => bar.update(d, { of: t }) });
+    bar.stop();
+    return set;
+  };
+  const train = await load(fold.train, 'training');
+  const test = await load(fold.test, 'test');
+  mkdirSync(o.out, { recursive: true });
+  const bar = progress(`training ${kind}`, steps, { quiet: o.quiet });
+  const t0 = performance.now();
+  const { estimator, result } = await trainEstimator({
+    kind,
+    config: defaultConfig(kind),
+    train,
+    outDir: o.out,
+    steps,
+    batch,
+    lr,
+    seed,
+    resume: o.resume,
+    onStep: (step, logs) => bar.update(step, { loss: logs['loss']!.toFixed(4), 'img/s': ((batch * (kind === 'fpre' ? 2 : 1) * step) / ((performance.now() - t0) / 1000)).toFixed(1) }),
+  });
+  bar.stop();
+  if (result.stoppedBy === 'signal') {
+    process.stderr.write(`stopped at step ${result.step}; continue with --resume\n`);
+    return;
+  }
+  const wallSeconds = (performance.now() - t0) / 1000;
+  const metrics =
+    kind === 'hest'
+      ? (() => {
+          const s = evaluateHest(estimator, test);
+          return { testIccMean: s.meanIcc, testMseMean: s.meanMse, iccUndefined: s.iccUndefined, perAu: s.perAu };
+        })()
+      : (() => {
+          const s = evaluateFpre(estimator, test, 4000);
+          return { testDeltaMse: s.mse, testDeltaMseIfPredictingZero: s.baselineMse, pairs: s.pairs };
+        })();
+  await saveEstimator(o.out, estimator, {
+    training: {
+      command: `aueditnet train ${kind} --data ${o.data} --fold ${o.fold} --out ${o.out} --steps ${steps} --batch ${batch} --lr ${lr} --seed ${seed} --every ${every}`,
+      data: { root: o.data, manifest: ds.manifest, trainSubjects: fold.train, testSubjects: fold.test, trainImages: train.count, testImages: test.count },
+      steps: result.step,
+      wallSeconds: Math.round(wallSeconds),
+      backend: runtime.backend,
+      threads: runtime.threads,
+    },
+    metrics,
+  });
+  process.stdout.write(`${kind}: ${JSON.stringify(metrics, (k, v) => (k === 'perAu' ? undefined : typeof v === 'number' ? Math.round(v * 1e4) / 1e4 : v))}\nwrote ${o.out}/${kind}.safetensors and ${kind}.json\n`);
+}
+
+export function register(train: Command): void {
+  for (const kind of ['fpre', 'hest'] as const) {
+    train
+      .command(kind)
+      .description(
+        kind === 'fpre'
+          ? 'train F_pre, the Siamese AU-difference estimator used by the editor loss L_F, on the training subjects of a DISFA-layout fold'
+          : 'train H_est, the absolute AU intensity estimator used only for evaluation, on the training subjects of a DISFA-layout fold',
+      )
+      .requiredOption('--data <dir>', 'DISFA-layout data set (e.g. from `aueditnet synth disfa`)')
+      .option('--fold <k>', 'test on part k of the standard 3-fold subject split, train on the other two', '3')
+      .requiredOption('--out <dir>', `output folder: ${kind}.safetensors, ${kind}.json, checkpoint.safetensors`)
+      .option('--steps <n>', 'optimizer steps', kind === 'fpre' ? '3000' : '3000')
+      .option('--batch <n>', kind === 'fpre' ? 'pairs per step' : 'images per step', kind === 'fpre' ? '32' : '64')
+      .option('--lr <x>', 'Adam learning rate', '1e-3')
+      .option('--seed <n>', 'seed of the initial weights and the batch order', kind === 'fpre' ? '11' : '23')
+      .option('--every <k>', 'use every k-th frame (neighbouring video frames are near-duplicates)', '2')
+      .option('--resume', 'continue from <out>/checkpoint.safetensors')
+      .option('--quiet', 'no progress output')
+      .action((o: Options) => run(kind, o));
+  }
+}
