@@ -9,11 +9,13 @@ import { tf } from '../runtime/tf.js';
  */
 export interface IdNetConfig {
   family: 'irse' | 'vgg';
+  /** Stride of the first conv: identity lives in coarse shape and colour, so 2 quarters the cost. */
+  stemStride?: number;
   widths: number[];
   embedding: number;
 }
 
-export const FID_DEFAULT: IdNetConfig = { family: 'irse', widths: [32, 64, 128, 256], embedding: 128 };
+export const FID_DEFAULT: IdNetConfig = { family: 'irse', stemStride: 2, widths: [32, 64, 128, 256], embedding: 128 };
 export const IDMETRIC_DEFAULT: IdNetConfig = { family: 'vgg', widths: [24, 48, 96, 192], embedding: 128 };
 
 function irBlock(p: Params, name: string, x: tf.Tensor4D, width: number, stride: number, training: boolean): tf.Tensor4D {
@@ -30,7 +32,7 @@ function irBlock(p: Params, name: string, x: tf.Tensor4D, width: number, stride:
 export function idForward(p: Params, cfg: IdNetConfig, x: tf.Tensor4D, training: boolean): tf.Tensor2D {
   let h: tf.Tensor4D;
   if (cfg.family === 'irse') {
-    h = conv(p, 'stem.conv', x, cfg.widths[0]!, 3, { bias: false });
+    h = conv(p, 'stem.conv', x, cfg.widths[0]!, 3, { bias: false, stride: cfg.stemStride ?? 1 });
     h = prelu(p, 'stem.prelu', batchNorm(p, 'stem.bn', h, training)) as tf.Tensor4D;
     cfg.widths.forEach((w, i) => {
       h = irBlock(p, `body.${i}`, h, w, 2, training);
