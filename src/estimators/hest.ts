@@ -34,6 +34,7 @@ export function hestForward(p: Params, cfg: HestConfig, x: tf.Tensor4D, training
   cfg.stages.forEach((w, i) => {
     h = basicBlock(p, `stage.${i}`, h, w, 2, training);
   });
-  const z = tf.relu(dense(p, 'head.0', flatten(h), cfg.hidden));
+  // a 2×2 average before the head: the 8×8 map flattened would put 80 % of the weights in one layer
+  const z = tf.relu(dense(p, 'head.0', flatten(tf.avgPool(h, 2, 2, 'valid')), cfg.hidden));
   return dense(p, 'head.1', z, cfg.outputs);
 }
