@@ -43,8 +43,9 @@ async function run(kind: Extract<EstimatorKind, 'fpre' | 'hest'>, o: Options): P
   const runtime = await initRuntime();
   const ds = await openDisfa(o.data);
   const load = async (subjects: string[], what: string) => {
-    const bar = progress(`loading ${what} frames`, 1, { quiet: o.quiet });
-    const set = await imageSetFromDisfa(ds, subjects, { every, onProgress: (d, t) => bar.update(d, { of: t }) });
+    const total = subjects.reduce((n, id) => n + Math.ceil(ds.subject(id).frames / every), 0);
+    const bar = progress(`loading ${what} frames`, total, { quiet: o.quiet });
+    const set = await imageSetFromDisfa(ds, subjects, { every, onProgress: (d) => bar.update(d) });
     bar.stop();
     return set;
   };

@@ -33,7 +33,7 @@ async function run(o: Options): Promise<void> {
   if (o.net !== 'fid' && o.net !== 'idmetric') throw new UserError(`--net ${o.net}: expected fid (F_id, ArcFace, the editor's ID loss) or idmetric (the separate ID metric)`);
   const kind = o.net;
   const manifestPath = path.join(o.data, 'manifest.json');
-  let manifest: { kind?: string; identities?: number };
+  let manifest: { kind?: string; identities?: number; perIdentity?: number };
   try {
     manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as typeof manifest;
   } catch {
@@ -46,8 +46,8 @@ async function run(o: Options): Promise<void> {
   const steps = int('steps', o.steps, 1), batch = int('batch', o.batch, 2), seed = Number(o.seed), lr = Number(o.lr);
   const runtime = await initRuntime();
   const load = async (from: number, to: number, what: string) => {
-    const bar = progress(`loading ${what} images`, 1, { quiet: o.quiet });
-    const set = await imageSetFromPool(o.data, { from, to }, { onProgress: (d, t) => bar.update(d, { of: t }) });
+    const bar = progress(`loading ${what} images`, (to - from) * (manifest.perIdentity ?? 1), { quiet: o.quiet });
+    const set = await imageSetFromPool(o.data, { from, to }, { onProgress: (d) => bar.update(d) });
     bar.stop();
     return set;
   };
