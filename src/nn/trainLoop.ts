@@ -160,6 +160,9 @@ export async function runTraining(opts: TrainLoopOptions): Promise<TrainLoopResu
       ran += 1;
       logs = { loss: total, ...Object.fromEntries(names.map((n, i) => [n, partValues[i]!])) };
       opts.onStep?.(step, logs);
+      // a step is all synchronous work plus already-resolved promises: without a turn of the event
+      // loop, signal handlers (Ctrl-C → checkpoint) and timers would never run
+      await new Promise((resolve) => setImmediate(resolve));
       const stopping = signalled || (opts.stopAfter !== undefined && ran >= opts.stopAfter);
       if (step % opts.checkpointEvery === 0 || step === opts.totalSteps || stopping) {
         await saveCheckpoint(opts, step);

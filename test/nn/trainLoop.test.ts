@@ -111,3 +111,20 @@ describe('runTraining on the cpu backend', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 });
+
+describe('Ctrl-C during training', () => {
+  it('a real SIGINT checkpoints after the current step and stops (the loop yields to the event loop)', async () => {
+    const { execFile } = await import('node:child_process');
+    const { existsSync } = await import('node:fs');
+    const out = await new Promise<string>((resolve, reject) =>
+      execFile(process.execPath, ['--import', 'tsx', 'test/nn/signal-child.ts'], { timeout: 60_000 }, (err, stdout, stderr) =>
+        err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout),
+      ),
+    );
+    const r = JSON.parse(out) as { step: number; stoppedBy: string; checkpoint: string };
+    expect(r.stoppedBy).toBe('signal');
+    expect(r.step).toBeLessThanOrEqual(4);
+    expect(existsSync(r.checkpoint)).toBe(true);
+    rmSync(path.dirname(r.checkpoint), { recursive: true, force: true });
+  });
+});
