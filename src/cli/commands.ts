@@ -2,7 +2,10 @@ import type { Command } from 'commander';
 import { register as convert } from './convert.js';
 import { register as doctor } from './doctor.js';
 import { register as estimate } from './estimate.js';
+import { register as generate } from './generate.js';
+import { register as importCheckpoint } from './import.js';
 import { register as inspect } from './inspect.js';
+import { register as invert } from './invert.js';
 import { register as synth } from './synth.js';
 import { register as train } from './train.js';
 
@@ -11,6 +14,9 @@ export function registerCommands(program: Command): void {
   doctor(program);
   inspect(program);
   convert(program);
+  importCheckpoint(program);
+  generate(program);
+  invert(program);
   synth(program);
   train(program);
   estimate(program);
