@@ -16,6 +16,7 @@
  * concat/slice along inner axes, which copy row by row).
  */
 import { tf } from '../runtime/tf.js';
+import { padOrCrop } from '../runtime/kernels/geometry.js';
 
 /** rosinality `make_kernel` for a 1-D kernel: the 2-D filter is outer(k1, k1) with k1 = k / Σk · √factor². */
 export function kernel1d(k: readonly number[], factor = 1): number[] {
@@ -64,18 +65,6 @@ export function phaseFilters(w: tf.Tensor4D, rows: [AxisPhase, AxisPhase], cols:
   return out;
 }
 
-/** Pads (positive) or crops (negative) the spatial axes of an NHWC tensor. */
-export function padOrCrop(x: tf.Tensor4D, top: number, bottom: number, left: number, right: number): tf.Tensor4D {
-  let r = x;
-  if (top < 0 || bottom < 0 || left < 0 || right < 0) {
-    const ct = Math.max(0, -top), cb = Math.max(0, -bottom), cl = Math.max(0, -left), cr = Math.max(0, -right);
-    r = r.slice([0, ct, cl, 0], [-1, r.shape[1] - ct - cb, r.shape[2] - cl - cr, -1]);
-  }
-  if (top > 0 || bottom > 0 || left > 0 || right > 0) {
-    r = r.pad([[0, 0], [Math.max(0, top), Math.max(0, bottom)], [Math.max(0, left), Math.max(0, right)], [0, 0]]);
-  }
-  return r;
-}
 
 /** The positive part of a pad as an explicit conv padding, after cropping the negative part. */
 function convWindow(x: tf.Tensor4D, r: AxisPhase, c: AxisPhase): { x: tf.Tensor4D; pad: tf.backend_util.ExplicitPadding } {
