@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import { ffhqEncoderConfig, ffhqGeneratorConfig, type EncoderConfig, type GeneratorConfig } from '../src/gan/config.js';
 import { Encoder } from '../src/gan/encoder.js';
 import { Generator } from '../src/gan/generator.js';
-import { initRuntime, machineInfo, tf } from '../src/runtime/index.js';
+import { initRuntime, machineInfo, measureConv, tf } from '../src/runtime/index.js';
 
 /** The light pair: generator widths of shared/notes/runtime.md, an IR-SE encoder of 16–128 channels with 128-wide style blocks. */
 export const LIGHT_GENERATOR: GeneratorConfig = { size: 64, styleDim: 512, nMlp: 8, lrMlp: 0.01, channels: { '4': 128, '8': 128, '16': 128, '32': 64, '64': 32 }, blurKernel: [1, 3, 3, 1] };
@@ -36,22 +36,35 @@ function stats(ms: number[]): { medianMs: number; minMs: number; runs: number } 
   return { medianMs: r(s[Math.floor(s.length / 2)]!), minMs: r(s[0]!), runs: s.length };
 }
 
-/** Wall time of `f` (tensor materialised on the host), after `warm` untimed calls. */
-function time(f: () => tf.Tensor, runs: number, warm = 1): number[] {
+/**
+ * Wall times of `f` (tensor materialised on the host) after `warm` untimed calls, and the process
+ * CPU time of each call (all threads): on a machine shared with other jobs, wall time grows with
+ * the contention while CPU time mostly does not.
+ */
+function time(f: () => tf.Tensor, runs: number, warm = 1): number[] & { cpuMs?: number[] } {
   for (let i = 0; i < warm; i++) {
     const y = tf.tidy(f);
     y.dataSync();
     y.dispose();
   }
-  const out: number[] = [];
+  const out: number[] & { cpuMs?: number[] } = [];
+  out.cpuMs = [];
   for (let i = 0; i < runs; i++) {
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     const y = tf.tidy(f);
     y.dataSync();
     out.push(performance.now() - t0);
+    const c = process.cpuUsage(c0);
+    out.cpuMs.push((c.user + c.system) / 1000);
     y.dispose();
   }
   return out;
+}
+
+function cpuSeconds(t: { cpuMs?: number[] }): number {
+  const s = [...(t.cpuMs ?? [])].sort((a, b) => a - b);
+  return Math.round(s[Math.floor(s.length / 2)]!) / 1000;
 }
 
 function arg(args: string[], name: string): string | undefined {
@@ -73,6 +86,10 @@ export async function run(args: string[]): Promise<unknown> {
     machine: machineInfo(),
     loadAverageAtStart: os.loadavg().map((v) => Math.round(v * 100) / 100),
   };
+  // The same conv workload as `aueditnet doctor`, before and after: on a shared machine it shows
+  // how much of the CPU the benchmark actually had.
+  const calibrate = async () => Math.round((await measureConv({ batch: 4, size: 32, channels: 64, layers: 4 }, { repeats: 5 })).forwardGflops * 10) / 10;
+  report['convGflopsAtStart'] = await calibrate();
 
   if (!only || only === 'pair64') {
     const g = new Generator(LIGHT_GENERATOR, { seed: 1 }).freeze();
@@ -98,8 +115,9 @@ export async function run(args: string[]): Promise<unknown> {
   if (!only || only === 'enc256') {
     const e = new Encoder(ffhqEncoderConfig(), { seed: 4 }).freeze();
     const x = tf.randomUniform([1, 256, 256, 3], -1, 1, 'float32', 5) as tf.Tensor4D;
-    const s = stats(time(() => e.encode(x), runs));
-    report['enc256'] = { what: 'official e4e encoder (IR-SE-50, 256 px → 18 × 512), batch 1', params: e.store.countParams(), seconds: s.medianMs / 1000, minSeconds: s.minMs / 1000, runs: s.runs };
+    const t = time(() => e.encode(x), runs);
+    const s = stats(t);
+    report['enc256'] = { what: 'official e4e encoder (IR-SE-50, 256 px → 18 × 512), batch 1', params: e.store.countParams(), seconds: s.medianMs / 1000, minSeconds: s.minMs / 1000, cpuSeconds: cpuSeconds(t), runs: s.runs };
     x.dispose();
     e.dispose();
   }
@@ -109,13 +127,15 @@ export async function run(args: string[]): Promise<unknown> {
     const g = new Generator(ffhqGeneratorConfig(1024), { seed: 6 }).freeze();
     const buildMs = performance.now() - t0;
     const w = tf.randomNormal([1, g.nLatent, 512], 0, 1, 'float32', 7) as tf.Tensor3D;
-    const s = stats(time(() => g.synthesis(w), runs));
+    const t = time(() => g.synthesis(w), runs);
+    const s = stats(t);
     report['gen1024'] = {
       what: 'StyleGAN2 config-f generator, 1024 px, W+ input, stored noise, batch 1 (first call excluded: it packs every filter)',
       params: g.store.countParams(),
       buildAndFreezeSeconds: Math.round(buildMs) / 1000,
       seconds: s.medianMs / 1000,
       minSeconds: s.minMs / 1000,
+      cpuSeconds: cpuSeconds(t),
       runs: s.runs,
       targetSeconds: 6,
     };
@@ -131,6 +151,7 @@ export async function run(args: string[]): Promise<unknown> {
       }
     }
   }
+  report['convGflopsAtEnd'] = await calibrate();
   report['loadAverageAtEnd'] = os.loadavg().map((v) => Math.round(v * 100) / 100);
   report['tfjs'] = runtime.tfjsVersion;
   report['date'] = new Date().toISOString();

@@ -53,40 +53,8 @@ function pick(all: Record<string, IoTensor>, prefixes: string[], mark: string): 
   return null;
 }
 
-/** Reads a .pt/.pth (zip or legacy) or .safetensors file and finds the generator / encoder in it. */
-export function readCheckpoint(path: string): CheckpointContents {
-  const { head, size } = readHead(path, SNIFF_BYTES);
-  const sniffed = sniffFormat(head, size);
-  let all: Record<string, IoTensor>;
-  let values: Record<string, JsonValue>;
-  let format: CheckpointContents['format'];
-  if (sniffed === 'safetensors') {
-    const f = SafetensorsFile.open(path);
-    try {
-      all = {};
-      for (const k of f.keys()) Object.defineProperty(all, k, { value: f.get(k), enumerable: true, writable: true, configurable: true });
-      values = { ...f.metadata };
-      format = 'safetensors';
-    } finally {
-      f.close();
-    }
-  } else if (sniffed === 'zip' || sniffed === 'pickle' || sniffed === 'tar') {
-    const ckpt = openTorchCheckpoint(path);
-    try {
-      const flat = flattenCheckpoint(ckpt.root, { label: path });
-      all = {};
-      for (const [k, t] of Object.entries(flat.tensors)) {
-        Object.defineProperty(all, k, { value: { dtype: t.dtype, shape: t.shape, data: t.data }, enumerable: true, writable: true, configurable: true });
-      }
-      values = flat.values;
-      format = ckpt.format === 'zip' ? 'pytorch-zip' : 'pytorch-legacy';
-    } finally {
-      ckpt.close();
-    }
-  } else {
-    if (size === 0) throw fileError(path, 'is empty, not a checkpoint');
-    throw fileError(path, 'is not a PyTorch checkpoint or safetensors file');
-  }
+/** Finds the networks among a file's tensors; only their tensors (and latent_avg) are read. */
+function contents(path: string, format: CheckpointContents['format'], all: Record<string, IoTensor>, values: Record<string, JsonValue>): CheckpointContents {
   const generator = pick(all, GENERATOR_PREFIXES, GENERATOR_MARK);
   const encoder = pick(all, ENCODER_PREFIXES, ENCODER_MARK);
   if (!generator && !encoder) {
@@ -95,7 +63,55 @@ export function readCheckpoint(path: string): CheckpointContents {
     throw fileError(path, `holds neither a StyleGAN2 generator (rosinality g_ema layout) nor an e4e/pSp encoder (found ${shown}${keys.length > 4 ? ', …' : ''})`);
   }
   const latentAvg = Object.hasOwn(all, 'latent_avg') ? all['latent_avg']! : null;
-  return { path, format, generator, encoder, latentAvg, values };
+  // load what is used now (a training checkpoint also holds a discriminator and optimizer states)
+  const load = (t: IoTensor): IoTensor => ({ dtype: t.dtype, shape: t.shape, data: t.data });
+  const loadAll = (w: NetworkWeights | null): NetworkWeights | null => {
+    if (!w) return null;
+    const tensors: Record<string, IoTensor> = {};
+    for (const [k, t] of Object.entries(w.tensors)) Object.defineProperty(tensors, k, { value: load(t), enumerable: true, writable: true, configurable: true });
+    return { tensors, prefix: w.prefix };
+  };
+  return { path, format, generator: loadAll(generator), encoder: loadAll(encoder), latentAvg: latentAvg && load(latentAvg), values };
+}
+
+/** Reads a .pt/.pth (zip or legacy) or .safetensors file and finds the generator / encoder in it. */
+export function readCheckpoint(path: string): CheckpointContents {
+  const { head, size } = readHead(path, SNIFF_BYTES);
+  const sniffed = sniffFormat(head, size);
+  if (sniffed === 'safetensors') {
+    const f = SafetensorsFile.open(path);
+    try {
+      // reads each tensor when `data` is first asked for
+      const all: Record<string, IoTensor> = {};
+      for (const k of f.keys()) {
+        const info = f.info(k);
+        let cached: IoTensor['data'] | undefined;
+        const entry = {
+          dtype: info.dtype ?? 'float32',
+          shape: [...info.shape],
+          get data() {
+            return (cached ??= f.get(k).data);
+          },
+        } as IoTensor;
+        Object.defineProperty(all, k, { value: entry, enumerable: true, writable: true, configurable: true });
+      }
+      return contents(path, 'safetensors', all, { ...f.metadata });
+    } finally {
+      f.close();
+    }
+  }
+  if (sniffed === 'zip' || sniffed === 'pickle' || sniffed === 'tar') {
+    const ckpt = openTorchCheckpoint(path);
+    try {
+      const flat = flattenCheckpoint(ckpt.root, { label: path });
+      // TorchTensors load their data on first access
+      return contents(path, ckpt.format === 'zip' ? 'pytorch-zip' : 'pytorch-legacy', flat.tensors, flat.values);
+    } finally {
+      ckpt.close();
+    }
+  }
+  if (size === 0) throw fileError(path, 'is empty, not a checkpoint');
+  throw fileError(path, 'is not a PyTorch checkpoint or safetensors file');
 }
 
 /** sha256 of a file, streamed (official checkpoints are hundreds of MB). */
