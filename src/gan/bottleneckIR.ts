@@ -12,6 +12,7 @@
  */
 import { tf } from '../runtime/tf.js';
 import { Derived } from './derived.js';
+import { linear4 } from './linear.js';
 import type { ParamStore, WeightInit } from './params.js';
 import { BatchNorm2d, Conv2d, PReLU } from './torchLayers.js';
 
@@ -27,12 +28,13 @@ export class SEModule {
   }
 
   forward(x: tf.Tensor4D): tf.Tensor4D {
-    const [B, , , C] = x.shape;
-    // on the pooled [B, C] vector the 1×1 convs are plain matrix products
-    const pooled = tf.mean(x, [1, 2]) as tf.Tensor2D;
-    const h = tf.fused.matMul({ a: pooled, b: this.fc1.weight.reshape([C, this.fc1.outChannels]) as tf.Tensor2D, activation: 'relu' });
-    const gate = tf.sigmoid(tf.matMul(h, this.fc2.weight.reshape([this.fc1.outChannels, C]) as tf.Tensor2D));
-    return tf.mul(x, gate.reshape([B, 1, 1, C]));
+    const [B, H, W, C] = x.shape;
+    // the 1×1 convs act on one pooled vector per sample, laid out as rows [1, 1, B, C] (linear.ts)
+    const pooled = tf.avgPool(x, [H, W], 1, 'valid');
+    const rows: tf.Tensor4D = B === 1 ? pooled : pooled.reshape([1, 1, B, C]);
+    const h = linear4(rows, this.fc1.weight as tf.Tensor as tf.Tensor4D, null, 'relu');
+    const gate = tf.sigmoid(linear4(h, this.fc2.weight as tf.Tensor as tf.Tensor4D));
+    return tf.mul(x, B === 1 ? gate : gate.reshape([B, 1, 1, C]));
   }
 }
 

@@ -120,7 +120,7 @@ export class Encoder {
       const c3 = h;
       const B = x.shape[0];
       const w0 = this.styles[0]!.forward(c3);
-      const rows: tf.Tensor2D[] = [w0];
+      const rows: tf.Tensor4D[] = [w0];
       let features = c3;
       let p2: tf.Tensor4D | null = null;
       const stage = c.structure === 'psp' ? c.styleCount : c.progressiveStage;
@@ -130,6 +130,8 @@ export class Encoder {
         if (c.structure === 'psp') rows.push(this.styles[i]!.forward(features));
         else rows.push(i <= stage ? tf.add(w0, this.styles[i]!.forward(features)) : w0);
       }
+      // rows are [1, 1, B, D]: for one sample they concatenate straight into [1, 1, L, D]
+      if (B === 1) return tf.concat(rows, 2).reshape([1, c.styleCount, c.styleDim]) as tf.Tensor3D;
       return tf.concat(rows.map((r) => r.reshape([B, 1, c.styleDim])), 1) as tf.Tensor3D;
     });
   }

@@ -6,6 +6,7 @@
 import { tf } from '../runtime/tf.js';
 import { leakyRelu } from './activations.js';
 import { Derived } from './derived.js';
+import { linear4, rows2, rows4 } from './linear.js';
 import { randomInit, type ParamStore, type WeightInit } from './params.js';
 
 export interface EqualLinearOptions {
@@ -22,7 +23,8 @@ export class EqualLinear {
   readonly scale: number;
   readonly lrMul: number;
   readonly activation: 'fused_lrelu' | null;
-  private readonly derived: Derived<{ w: tf.Tensor2D; b: tf.Tensor1D | null }>;
+  /** Scaled weight as a [1, 1, in, out] filter (see linear.ts) and scaled bias. */
+  private readonly derived: Derived<{ w: tf.Tensor4D; b: tf.Tensor1D | null }>;
 
   constructor(store: ParamStore, prefix: string, readonly inDim: number, readonly outDim: number, opts: EqualLinearOptions = {}) {
     this.lrMul = opts.lrMul ?? 1;
@@ -36,16 +38,21 @@ export class EqualLinear {
     // folded into the weight and bias and the matMul, bias and gain are one fused op
     const gain = this.activation ? Math.SQRT2 : 1;
     this.derived = new Derived(() => ({
-      w: tf.mul(this.weight, this.scale * gain) as tf.Tensor2D,
+      w: tf.mul(this.weight, this.scale * gain).reshape([1, 1, inDim, outDim]) as tf.Tensor4D,
       b: this.bias ? (tf.mul(this.bias, this.lrMul * gain) as tf.Tensor1D) : null,
     }));
   }
 
   /** x: [B, in] → [B, out]. */
   forward(x: tf.Tensor2D): tf.Tensor2D {
+    return rows2(this.forward4(rows4(x)));
+  }
+
+  /** The same on rows laid out as [1, 1, B, in] → [1, 1, B, out]. */
+  forward4(x4: tf.Tensor4D): tf.Tensor4D {
     const { w, b } = this.derived.get();
-    const y = b ? tf.fused.matMul({ a: x, b: w, bias: b }) : tf.matMul(x, w);
-    return (this.activation ? leakyRelu(y, 0.2) : y) as tf.Tensor2D;
+    const y = linear4(x4, w, b);
+    return this.activation ? leakyRelu(y, 0.2) : y;
   }
 
   freeze(): void {

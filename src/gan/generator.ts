@@ -146,7 +146,9 @@ export class Generator {
     return tf.tidy(() => {
       const noise = this.noiseMaps(opts.noise ?? 'const', B, opts.seed);
       const mode = opts.mode;
-      const rows = tf.unstack(wplus, 1) as tf.Tensor2D[];
+      // each W+ row as [1, 1, B, D], the layout of the style products (linear.ts)
+      const byRow = B === 1 ? wplus.reshape([L, 1, 1, 1, D]) : wplus.transpose([1, 0, 2]).reshape([L, 1, 1, B, D]);
+      const rows = tf.unstack(byRow, 0) as tf.Tensor4D[];
       const row = (i: number) => rows[i]!;
       let x = this.conv1.forward(this.input as tf.Tensor as tf.Tensor4D, row(0), noise[0] ?? null, mode);
       let skip = this.toRgb1.forward(x, row(1), null, mode);

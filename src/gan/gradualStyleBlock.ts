@@ -23,13 +23,13 @@ export class GradualStyleBlock {
     this.linear = new EqualLinear(store, `${prefix}.linear`, outC, styleDim, { lrMul: 1, init });
   }
 
-  /** x: [B, spatial, spatial, inC] → [B, outC]. */
-  forward(x: tf.Tensor4D): tf.Tensor2D {
+  /** x: [B, spatial, spatial, inC] → one W+ row per sample as rows [1, 1, B, styleDim] (linear.ts). */
+  forward(x: tf.Tensor4D): tf.Tensor4D {
     let h = x;
     for (const c of this.convs) h = leakyRelu(c.forward(h), 0.01);
     const [B, H, W] = h.shape;
     if (H !== 1 || W !== 1) throw new UserError(`GradualStyleBlock expected a ${this.spatial}×${this.spatial} input, got ${x.shape[1]}×${x.shape[2]}`);
-    return this.linear.forward(h.reshape([B, this.outC]));
+    return this.linear.forward4(B === 1 ? h : h.reshape([1, 1, B, this.outC]));
   }
 
   freeze(): void {

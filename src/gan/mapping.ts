@@ -4,6 +4,7 @@
  */
 import { tf } from '../runtime/tf.js';
 import { EqualLinear } from './equalLinear.js';
+import { rows2, rows4 } from './linear.js';
 import type { ParamStore, WeightInit } from './params.js';
 
 /** x · rsqrt(mean(x², features) + 1e-8), per sample. */
@@ -22,7 +23,7 @@ export class MappingNetwork {
 
   /** z: [B, D] → w: [B, D]. */
   forward(z: tf.Tensor2D): tf.Tensor2D {
-    return this.layers.reduce((h, l) => l.forward(h), pixelNorm(z));
+    return rows2(this.layers.reduce((h, l) => l.forward4(h), rows4(pixelNorm(z))));
   }
 
   freeze(): void {

@@ -15,6 +15,7 @@
 import { tf } from '../runtime/tf.js';
 import { Derived } from './derived.js';
 import { EqualLinear } from './equalLinear.js';
+import { linear4, rows4 } from './linear.js';
 import { randomInit, type ParamStore, type WeightInit } from './params.js';
 import { axisPhases, blur, kernel1d, phaseFilters, upsampleConv2x, upsamplePlan } from './upfirdn2d.js';
 
@@ -33,9 +34,10 @@ interface ModConvWeights {
   w: tf.Tensor4D;
   /**
    * Demodulation: out = conv · gain · rsqrt(s² · wsq + 1e-8) = conv · rsqrt(s² · wsq/gain² + eps/gain²),
-   * so wsq holds Σ over taps of w² / gain² ([in, out]) and eps the matching bias.
+   * so wsq holds Σ over taps of w² / gain² (as a [1, 1, in, out] filter, see linear.ts) and eps the
+   * matching bias.
    */
-  wsq: tf.Tensor2D | null;
+  wsq: tf.Tensor4D | null;
   eps: tf.Tensor1D | null;
   /** Upsampling only: the four phase filters of w. */
   phases: tf.Tensor4D[] | null;
@@ -95,7 +97,7 @@ export class ModulatedConv2d {
       const w = tf.mul(this.weight, this.scale) as tf.Tensor4D;
       return {
         w,
-        wsq: this.demodulate ? (tf.div(tf.square(w).sum([0, 1]), g2) as tf.Tensor2D) : null,
+        wsq: this.demodulate ? (tf.div(tf.square(w).sum([0, 1], true), g2) as tf.Tensor4D) : null,
         eps: this.demodulate ? (tf.fill([outChannel], EPS / g2) as tf.Tensor1D) : null,
         phases: this.upsample ? phaseFilters(w, rows, rows) : null,
       };
@@ -119,9 +121,12 @@ export class ModulatedConv2d {
     return REPACK_COST * weights < acts ? 'perSample' : 'shared';
   }
 
-  /** x: [B or 1, H, W, in] NHWC, style: [B, styleDim] → [B, H', W', out]. */
-  forward(x: tf.Tensor4D, style: tf.Tensor2D, call: ModConvCall = {}): tf.Tensor4D {
-    const s = this.modulation.forward(style); // [B, in]
+  /**
+   * x: [B or 1, H, W, in] NHWC; style: [B, styleDim], or as rows [1, 1, B, styleDim] (linear.ts)
+   * → [B, H', W', out].
+   */
+  forward(x: tf.Tensor4D, style: tf.Tensor2D | tf.Tensor4D, call: ModConvCall = {}): tf.Tensor4D {
+    const s = this.modulation.forward4(style.rank === 2 ? rows4(style as tf.Tensor2D) : (style as tf.Tensor4D)); // [1, 1, B, in]
     const mode = call.mode === undefined || call.mode === 'auto' ? this.chooseMode(x.shape[1], x.shape[2]) : call.mode;
     const weights = this.derived.get();
     let y = mode === 'shared' ? this.shared(x, s, weights, call.bias ?? null) : this.perSample(x, s, weights, call.bias ?? null);
@@ -129,10 +134,16 @@ export class ModulatedConv2d {
     return y;
   }
 
-  /** [B, out] output scale: gain · demodulation. */
-  private outScale(s: tf.Tensor2D, weights: ModConvWeights): tf.Tensor2D | null {
-    if (weights.wsq) return tf.rsqrt(tf.fused.matMul({ a: tf.square(s), b: weights.wsq, bias: weights.eps! })) as tf.Tensor2D;
-    return this.gain === 1 ? null : (tf.fill([s.shape[0], this.outChannel], this.gain) as tf.Tensor2D);
+  /** [1, 1, B, out] output scale: gain · demodulation. */
+  private outScale(s: tf.Tensor4D, weights: ModConvWeights): tf.Tensor4D | null {
+    if (weights.wsq) return tf.rsqrt(linear4(tf.square(s), weights.wsq, weights.eps));
+    return this.gain === 1 ? null : (tf.fill([1, 1, s.shape[2], this.outChannel], this.gain) as tf.Tensor4D);
+  }
+
+  /** Rows [1, 1, B, C] as per-sample channel scales [B, 1, 1, C]; for B = 1 they broadcast as they are. */
+  private static perPixel(r: tf.Tensor4D): tf.Tensor4D {
+    const B = r.shape[2];
+    return B === 1 ? r : r.reshape([B, 1, 1, r.shape[3]]);
   }
 
   private conv(x: tf.Tensor4D, w: tf.Tensor4D, phases: tf.Tensor4D[] | null, bias: tf.Tensor1D | null): tf.Tensor4D {
@@ -152,26 +163,26 @@ export class ModulatedConv2d {
     return bias ? tf.fused.conv2d({ x, filter: w, strides: 1, pad, bias }) : tf.conv2d(x, w, 1, pad);
   }
 
-  private shared(x: tf.Tensor4D, s: tf.Tensor2D, weights: ModConvWeights, bias: tf.Tensor1D | null): tf.Tensor4D {
-    const B = s.shape[0];
-    const xs = tf.mul(x, s.reshape([B, 1, 1, this.inChannel])) as tf.Tensor4D;
+  private shared(x: tf.Tensor4D, s: tf.Tensor4D, weights: ModConvWeights, bias: tf.Tensor1D | null): tf.Tensor4D {
+    const xs = tf.mul(x, ModulatedConv2d.perPixel(s)) as tf.Tensor4D;
     const d = this.outScale(s, weights);
     // without a per-sample output scale the bias can ride in the conv
     let y = this.conv(xs, weights.w, weights.phases, d ? null : bias);
     if (d) {
-      y = tf.mul(y, d.reshape([B, 1, 1, this.outChannel]));
+      y = tf.mul(y, ModulatedConv2d.perPixel(d));
       if (bias) y = tf.add(y, bias);
     }
     return y;
   }
 
-  private perSample(x: tf.Tensor4D, s: tf.Tensor2D, weights: ModConvWeights, bias: tf.Tensor1D | null): tf.Tensor4D {
-    const B = s.shape[0];
+  private perSample(x: tf.Tensor4D, s: tf.Tensor4D, weights: ModConvWeights, bias: tf.Tensor1D | null): tf.Tensor4D {
+    const B = s.shape[2];
     const d = this.outScale(s, weights);
     const outs: tf.Tensor4D[] = [];
     for (let b = 0; b < B; b++) {
-      const sb = (B === 1 ? s : s.slice([b, 0], [1, -1])).reshape([1, 1, this.inChannel, 1]);
-      const db = d ? (B === 1 ? d : d.slice([b, 0], [1, -1])).reshape([1, 1, 1, this.outChannel]) : null;
+      // the filter [k, k, in, out] is scaled by s along `in` and by d along `out`
+      const sb = (B === 1 ? s : s.slice([0, 0, b, 0], [1, 1, 1, -1])).reshape([1, 1, this.inChannel, 1]);
+      const db = d ? (B === 1 ? d : d.slice([0, 0, b, 0], [1, 1, 1, -1])) : null;
       const modulate = (f: tf.Tensor4D) => {
         const m = tf.mul(f, sb) as tf.Tensor4D;
         return db ? (tf.mul(m, db) as tf.Tensor4D) : m;

@@ -58,8 +58,8 @@ export class StyledConv {
     });
   }
 
-  /** x: [B or 1, H, W, in], style: [B, D]. */
-  forward(x: tf.Tensor4D, style: tf.Tensor2D, noise: NoiseInput, mode: ModConvMode = 'auto'): tf.Tensor4D {
+  /** x: [B or 1, H, W, in], style: [B, D] or rows [1, 1, B, D]. */
+  forward(x: tf.Tensor4D, style: tf.Tensor2D | tf.Tensor4D, noise: NoiseInput, mode: ModConvMode = 'auto'): tf.Tensor4D {
     const d = this.derived.get();
     const m = mode === 'auto' ? this.conv.chooseMode(x.shape[1], x.shape[2]) : mode;
     let y: tf.Tensor4D;

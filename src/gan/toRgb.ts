@@ -31,8 +31,8 @@ export class ToRGB {
     this.bias = store.add(`${prefix}.bias`, [1, 3, 1, 1], 'channel', 'param', () => tf.zeros([3]));
   }
 
-  /** x: [B, H, W, in], style: [B, D], skip: the previous RGB [B, H/2, W/2, 3] or null. */
-  forward(x: tf.Tensor4D, style: tf.Tensor2D, skip: tf.Tensor4D | null, mode?: ModConvMode): tf.Tensor4D {
+  /** x: [B, H, W, in], style: [B, D] or rows [1, 1, B, D], skip: the previous RGB [B, H/2, W/2, 3] or null. */
+  forward(x: tf.Tensor4D, style: tf.Tensor2D | tf.Tensor4D, skip: tf.Tensor4D | null, mode?: ModConvMode): tf.Tensor4D {
     const out = this.conv.forward(x, style, { mode, bias: this.bias as tf.Tensor1D });
     if (!skip) return out;
     if (!this.upsample) throw new Error('ToRGB without upsampling got a skip input');
