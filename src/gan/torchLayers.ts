@@ -81,7 +81,9 @@ export class BatchNorm2d {
     this.runningVar.assign(newVar);
     newMean.dispose();
     newVar.dispose();
-    return tf.batchNorm(x, mean as tf.Tensor1D, variance as tf.Tensor1D, this.bias as tf.Tensor1D, this.weight as tf.Tensor1D, this.eps);
+    // broadcasting ops rather than tf.batchNorm: its gradient tiles mean/variance to the input's
+    // shape, the slowest kernel of an encoder training step on wasm
+    return tf.add(tf.mul(tf.sub(x, mean), tf.mul(tf.rsqrt(tf.add(variance, this.eps)), this.weight)), this.bias);
   }
 }
 

@@ -5,7 +5,17 @@ import { SafetensorsFile, writeSafetensors } from '../io/safetensors.js';
 import { tf } from '../runtime/tf.js';
 import type { Adam } from './adam.js';
 import { commitBatchNorm } from './layers.js';
-import type { Params } from './params.js';
+import type { Tensor as FileTensor } from '../io/tensor.js';
+import { Params } from './params.js';
+
+/** What a checkpoint needs of a model: named variables, export in PyTorch layout, strict load. */
+export interface TrainableModel {
+  names(): string[];
+  variable(name: string): tf.Variable;
+  trainableVariables(): tf.Variable[];
+  toTorch(): Record<string, { dtype: 'float32'; shape: number[]; data: () => Float32Array }>;
+  loadTorch(source: string, tensors: Record<string, FileTensor>): void;
+}
 
 /** Anything whose random stream must continue exactly after a resume. */
 export interface Resumable {
@@ -25,7 +35,7 @@ export interface TrainLoopOptions {
   totalSteps: number;
   checkpointEvery: number;
   /** Trained models (already built, i.e. every parameter exists). */
-  models: Record<string, Params>;
+  models: Record<string, TrainableModel>;
   optimizer: Adam;
   rngs?: Record<string, Resumable>;
   /** Stored in the checkpoint; a resume with a different config is refused. */
@@ -52,7 +62,7 @@ export function checkpointPath(dir: string): string {
   return path.join(dir, 'checkpoint.safetensors');
 }
 
-function variableNames(models: Record<string, Params>): { byVar: Map<tf.Variable, string>; byName: Map<string, tf.Variable> } {
+function variableNames(models: Record<string, TrainableModel>): { byVar: Map<tf.Variable, string>; byName: Map<string, tf.Variable> } {
   const byVar = new Map<tf.Variable, string>();
   const byName = new Map<string, tf.Variable>();
   for (const [m, p] of Object.entries(models)) {
@@ -155,7 +165,7 @@ export async function runTraining(opts: TrainLoopOptions): Promise<TrainLoopResu
           `training stopped: the loss became ${total} at step ${step + 1}; the last good checkpoint (step ${lastSaved}) is kept in ${opts.dir}`,
         );
       }
-      for (const p of Object.values(opts.models)) commitBatchNorm(p);
+      for (const p of Object.values(opts.models)) if (p instanceof Params) commitBatchNorm(p);
       step += 1;
       ran += 1;
       logs = { loss: total, ...Object.fromEntries(names.map((n, i) => [n, partValues[i]!])) };

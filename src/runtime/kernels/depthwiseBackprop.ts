@@ -1,5 +1,6 @@
 import { tf } from '../tf.js';
 import { forwardWindow, pair, padOrCrop, type Pad } from './geometry.js';
+import { pickRows } from './convBackprop.js';
 import { backpropInputByPhases } from './phases.js';
 
 type Rounding = 'floor' | 'round' | 'ceil' | undefined;
@@ -23,10 +24,10 @@ export function depthwiseBackpropInput(
 ): tf.Tensor4D {
   const [kh, kw, C, m] = filter.shape;
   const win = forwardWindow(inputShape, kh, kw, strides, pad, dimRoundingMode);
-  const w2 = filter.reshape([kh * kw, C * m]);
+  const w2 = filter.reshape([kh * kw, C * m]) as tf.Tensor2D;
   const expanded: [number, number, number, number] = [inputShape[0], inputShape[1], inputShape[2], C * m];
   const dx = backpropInputByPhases(dy, expanded, C * m, kh, kw, strides, win.top, win.left, (d, p, taps, nr, nc) => {
-    const sub = tf.gather(w2, taps).reshape([nr, nc, C * m, 1]) as tf.Tensor4D;
+    const sub = pickRows(w2, taps).reshape([nr, nc, C * m, 1]) as tf.Tensor4D;
     return tf.depthwiseConv2d(d, sub, 1, p);
   });
   if (m === 1) return dx;

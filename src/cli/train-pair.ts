@@ -1,0 +1,111 @@
+import type { Command } from 'commander';
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { UserError } from '../errors.js';
+import { finalizePair, synthfacsPairConfig, trainPair } from '../gan/pairTrainer.js';
+import { loadPairData, poolIdentityCount } from '../gan/pairData.js';
+import { saveEncoder, saveGenerator } from '../gan/modelDir.js';
+import { initRuntime } from '../runtime/index.js';
+import { progress } from './progress.js';
+
+interface Options {
+  data: string;
+  out: string;
+  steps: string;
+  batch: string;
+  lr: string;
+  seed: string;
+  holdout: string;
+  every: string;
+  resume?: boolean;
+  quiet?: boolean;
+}
+
+function positiveInt(name: string, v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new UserError(`--${name} ${v}: expected a positive integer`);
+  return n;
+}
+
+async function run(o: Options): Promise<void> {
+  const steps = positiveInt('steps', o.steps), batch = positiveInt('batch', o.batch), every = positiveInt('every', o.every);
+  const holdout = positiveInt('holdout', o.holdout);
+  const lr = Number(o.lr), seed = Number(o.seed);
+  if (!(lr > 0)) throw new UserError(`--lr ${o.lr}: expected a positive number`);
+  if (!Number.isInteger(seed)) throw new UserError(`--seed ${o.seed}: expected an integer`);
+  const runtime = await initRuntime();
+  const n = await poolIdentityCount(o.data);
+  if (holdout >= n) throw new UserError(`--holdout ${holdout}: the pool has only ${n} identities`);
+  const load = async (from: number, to: number, what: string) => {
+    const bar = progress(`loading ${what} images`, 1, { quiet: o.quiet });
+    const d = await loadPairData(o.data, { from, to }, { onProgress: (done, total) => bar.update(done / total) });
+    bar.stop();
+    return d;
+  };
+  // the last identities are never trained on: PSNR on them is a held-out number
+  const train = await load(0, n - holdout, 'training');
+  const val = await load(n - holdout, n, 'held-out');
+  mkdirSync(o.out, { recursive: true });
+  const config = { ...synthfacsPairConfig(), batch, lr, seed };
+  const log = join(o.out, 'log.jsonl');
+  const bar = progress('training pair', steps, { quiet: o.quiet });
+  const t0 = performance.now();
+  let first: number | null = null;
+  const { generator, encoder, result } = await trainPair({
+    config,
+    train,
+    val,
+    outDir: o.out,
+    steps,
+    resume: o.resume,
+    checkpointEvery: every,
+    onStep: (step, logs) => {
+      first ??= step - 1;
+      const rate = (batch * (step - first)) / ((performance.now() - t0) / 1000);
+      bar.update(step, { gen: logs['gen']!.toFixed(4), rec: logs['rec']!.toFixed(4), lat: logs['lat']!.toFixed(3), 'img/s': rate.toFixed(1) });
+    },
+    onCheckpoint: (step, v) => {
+      appendFileSync(log, `${JSON.stringify({ ...v, wallSeconds: Math.round((performance.now() - t0) / 1000), time: new Date().toISOString() })}\n`);
+    },
+  });
+  bar.stop();
+  if (result.stoppedBy === 'signal') {
+    process.stderr.write(`stopped at step ${result.step}; continue with --resume\n`);
+    return;
+  }
+  finalizePair(generator, encoder);
+  const notes = {
+    training: {
+      command: `aueditnet train pair --data ${o.data} --out ${o.out} --steps ${steps} --batch ${batch} --lr ${lr} --seed ${seed} --holdout ${holdout}`,
+      pool: o.data,
+      trainIdentities: n - holdout,
+      heldOutIdentities: holdout,
+      steps: result.step,
+      backend: runtime.backend,
+      threads: runtime.threads,
+    },
+  };
+  await saveGenerator(o.out, generator, { latentAvgOrigin: 'mean w of 4096 random z', notes });
+  await saveEncoder(o.out, encoder, { latentAvgOrigin: 'the generator latent_avg', notes });
+  process.stdout.write(`wrote ${o.out}/generator.safetensors and encoder.safetensors (see log.jsonl for the held-out PSNR per checkpoint)\n`);
+}
+
+export function register(train: Command): void {
+  const d = synthfacsPairConfig();
+  train
+    .command('pair')
+    .description(
+      'train the SynthFACS generator/encoder pair (StyleGAN2 and e4e architectures, 64 px) on a `synth pool` folder; writes generator/encoder model files, preview.png and log.jsonl',
+    )
+    .requiredOption('--data <dir>', 'pool folder from `aueditnet synth pool`')
+    .requiredOption('--out <dir>', 'output folder: checkpoint.safetensors, preview.png, log.jsonl, then the model files')
+    .option('--steps <n>', 'optimizer steps', '20000')
+    .option('--batch <n>', 'images per step', String(d.batch))
+    .option('--lr <x>', 'Adam learning rate', String(d.lr))
+    .option('--seed <n>', 'seed of the initial weights, batches and z noise', String(d.seed))
+    .option('--holdout <n>', 'last n pool identities kept out of training, for the PSNR in log.jsonl', '100')
+    .option('--every <n>', 'checkpoint, preview and held-out PSNR every n steps', '250')
+    .option('--resume', 'continue from <out>/checkpoint.safetensors')
+    .option('--quiet', 'no progress output')
+    .action((o: Options) => run(o));
+}

@@ -1,0 +1,251 @@
+/**
+ * Training of the SynthFACS pair (issue 4 part 5): a StyleGAN2-architecture generator G and an
+ * e4e-architecture encoder E, trained together on `synth pool` images whose render codes are
+ * known (synthCode.ts). No discriminator: on a 2-core CPU an adversarial run would not converge in
+ * the time budget, and the world's exact render parameters make supervision possible instead.
+ *
+ * Per step, for a batch of images I with codes c and fresh noise n (z = [c, n]):
+ *   w      = mapping(z)                       (W: the world's factors → a style)
+ *   L_gen  = MSE(G([w]*L), I)                 G renders the face from its factors
+ *   W+_E   = E(I)                             (e4e: w_0 + Δ_i per row)
+ *   L_rec  = MSE(G(W+_E), I)                  the inversion reconstructs the image
+ *   L_lat  = MSE(W+_E, stopgrad([w]*L))       E's codes sit where the mapping puts that face
+ * total = λ_gen L_gen + λ_rec L_rec + λ_lat L_lat; Adam on G (mapping included) and E.
+ *
+ * L_lat ties E's W+ to the mapping's W, so inversions land in the organised part of the space (AU
+ * directions, smooth interpolation); L_rec lets the rows differ where that buys detail, as e4e's
+ * Δ_i do. Both images go through G as one batch of 2B.
+ */
+import { writePng } from '../io/image.js';
+import { Adam } from '../nn/adam.js';
+import { stopGradient } from '../nn/stopGradient.js';
+import { runTraining, type TrainLoopResult } from '../nn/trainLoop.js';
+import { tf } from '../runtime/tf.js';
+import { batchImages } from '../estimators/imageSet.js';
+import { BatchRng } from '../estimators/train.js';
+import { psnr } from '../eval/psnr.js';
+import { nLatent, type EncoderConfig, type GeneratorConfig } from './config.js';
+import { Encoder } from './encoder.js';
+import { Generator } from './generator.js';
+import type { PairData } from './pairData.js';
+import { SYNTH_CODE_DIM } from './synthCode.js';
+import { storeModel } from './trainable.js';
+
+export interface PairConfig {
+  generator: GeneratorConfig;
+  encoder: EncoderConfig;
+  batch: number;
+  /** Faces per step also rendered from the mapping's w (L_gen). */
+  genBatch: number;
+  lr: number;
+  beta1: number;
+  beta2: number;
+  seed: number;
+  lambdaGen: number;
+  lambdaRec: number;
+  lambdaLat: number;
+}
+
+/**
+ * The embedded default: 64 px (10 W+ rows), widths sized for a 2-core CPU (about 20 ms per
+ * encode + generate at batch 1), a 4-layer mapping at full learning rate (the StyleGAN 0.01
+ * multiplier is for adversarial stability and would slow supervised training 100×).
+ */
+export function synthfacsPairConfig(): PairConfig {
+  return {
+    generator: { size: 64, styleDim: 512, nMlp: 4, lrMlp: 1, channels: { '4': 128, '8': 128, '16': 128, '32': 64, '64': 32 }, blurKernel: [1, 3, 3, 1] },
+    encoder: {
+      inputSize: 64,
+      mode: 'ir_se',
+      units: [2, 2, 2, 2],
+      widths: [16, 32, 64, 128],
+      seReduction: 16,
+      styleDim: 512,
+      blockWidth: 128,
+      styleCount: 10,
+      coarseInd: 3,
+      middleInd: 7,
+      structure: 'e4e',
+      progressiveStage: 18,
+    },
+    batch: 16,
+    genBatch: 8,
+    lr: 1e-3,
+    beta1: 0.9,
+    beta2: 0.99,
+    seed: 1,
+    lambdaGen: 1,
+    lambdaRec: 1,
+    lambdaLat: 0.1,
+  };
+}
+
+export interface PairTrainOptions {
+  config: PairConfig;
+  train: PairData;
+  /** Held-out identities for the PSNR logged at each checkpoint and the preview grid. */
+  val: PairData;
+  outDir: string;
+  steps: number;
+  resume?: boolean;
+  checkpointEvery?: number;
+  onStep?: (step: number, logs: Record<string, number>) => void;
+  onCheckpoint?: (step: number, val: PairValidation) => void | Promise<void>;
+  stopAfter?: number;
+}
+
+export interface PairValidation {
+  step: number;
+  /** Mean per-image PSNR (dB, [0, 1] images) of G(E(I)) and of G(mapping(z)). */
+  psnrRec: number;
+  psnrGen: number;
+  images: number;
+}
+
+/** Standard normals from a resumable uniform stream (Box–Muller). */
+function normals(rng: BatchRng, n: number): Float32Array {
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i += 2) {
+    const u = Math.max(rng.next(), 1e-12), v = rng.next();
+    const r = Math.sqrt(-2 * Math.log(u));
+    out[i] = r * Math.cos(2 * Math.PI * v);
+    if (i + 1 < n) out[i + 1] = r * Math.sin(2 * Math.PI * v);
+  }
+  return out;
+}
+
+/** z = [code, noise] for the given rows of a data set. */
+export function pairZ(data: PairData, idx: readonly number[], styleDim: number, noise: (n: number) => Float32Array): tf.Tensor2D {
+  const z = new Float32Array(idx.length * styleDim);
+  const extra = styleDim - SYNTH_CODE_DIM;
+  idx.forEach((i, b) => {
+    z.set(data.codes.subarray(i * SYNTH_CODE_DIM, (i + 1) * SYNTH_CODE_DIM), b * styleDim);
+    z.set(noise(extra), b * styleDim + SYNTH_CODE_DIM);
+  });
+  return tf.tensor2d(z, [idx.length, styleDim]);
+}
+
+/** z with zero noise: the code alone (what the mapping makes of a face's factors). */
+export const zeroNoise = (n: number) => new Float32Array(n);
+
+export function broadcastW(w: tf.Tensor2D, rows: number): tf.Tensor3D {
+  return tf.tile(w.expandDims(1), [1, rows, 1]) as tf.Tensor3D;
+}
+
+/** Per-image PSNR of two [-1, 1] NHWC batches. */
+export function batchPsnr(a: tf.Tensor4D, b: tf.Tensor4D): number[] {
+  const [B, H, W, C] = a.shape;
+  const n = H * W * C;
+  const da = a.dataSync(), db = b.dataSync();
+  const out: number[] = [];
+  for (let i = 0; i < B; i++) {
+    const x = new Float32Array(n), y = new Float32Array(n);
+    for (let k = 0; k < n; k++) {
+      x[k] = Math.min(1, Math.max(0, (da[i * n + k]! + 1) / 2));
+      y[k] = Math.min(1, Math.max(0, (db[i * n + k]! + 1) / 2));
+    }
+    out.push(psnr(x, y));
+  }
+  return out;
+}
+
+/** G(E(I)) and G(mapping(code)) for up to `limit` images, in chunks, in inference mode. */
+export function validatePair(g: Generator, e: Encoder, data: PairData, limit = 256, chunk = 32): { psnrRec: number; psnrGen: number; images: number } {
+  const n = Math.min(limit, data.images.count);
+  // spread over the identities rather than the first few
+  const idx = Array.from({ length: n }, (_, i) => Math.floor((i * data.images.count) / n));
+  const rec: number[] = [], gen: number[] = [];
+  for (let s = 0; s < n; s += chunk) {
+    const part = idx.slice(s, s + chunk);
+    tf.tidy(() => {
+      const x = batchImages(data.images, part);
+      const wE = e.encode(x);
+      rec.push(...batchPsnr(g.synthesis(wE, { noise: 'const', mode: 'shared' }), x));
+      const w = g.mapping.forward(pairZ(data, part, g.styleDim, zeroNoise));
+      gen.push(...batchPsnr(g.synthesis(broadcastW(w, g.nLatent), { noise: 'const', mode: 'shared' }), x));
+    });
+  }
+  const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
+  return { psnrRec: mean(rec), psnrGen: mean(gen), images: n };
+}
+
+/** A grid of up to 8 columns: originals, E→G reconstructions, mapping renders. */
+export async function writePairPreview(path: string, g: Generator, e: Encoder, data: PairData, columns = 8): Promise<void> {
+  const n = Math.min(columns, data.images.count);
+  const idx = Array.from({ length: n }, (_, i) => Math.floor((i * data.images.count) / n));
+  const grid = tf.tidy(() => {
+    const x = batchImages(data.images, idx);
+    const rec = g.synthesis(e.encode(x), { noise: 'const', mode: 'shared' });
+    const gen = g.synthesis(broadcastW(g.mapping.forward(pairZ(data, idx, g.styleDim, zeroNoise)), g.nLatent), { noise: 'const', mode: 'shared' });
+    const S = data.images.size;
+    // [3 rows, n, S, S, 3] → [3·S, n·S, 3]
+    const rows = tf.stack([x, rec, gen]).clipByValue(-1, 1);
+    return rows.transpose([0, 2, 1, 3, 4]).reshape([3 * S, n * S, 3]).add(1).mul(127.5).round();
+  });
+  const data8 = Uint8Array.from(grid.dataSync());
+  const [H, W] = grid.shape;
+  grid.dispose();
+  await writePng(path, { width: W!, height: H!, data: data8 });
+}
+
+export async function trainPair(o: PairTrainOptions): Promise<{ generator: Generator; encoder: Encoder; result: TrainLoopResult }> {
+  const c = o.config;
+  const g = new Generator(c.generator, { seed: c.seed });
+  const e = new Encoder(c.encoder, { seed: c.seed + 1 });
+  const L = nLatent(c.generator.size);
+  if (c.encoder.styleCount !== L) throw new Error(`encoder styleCount ${c.encoder.styleCount} ≠ generator W+ rows ${L}`);
+  const rng = new BatchRng(c.seed ^ 0x2545f491);
+  const count = o.train.images.count;
+  const optimizer = new Adam({ lr: c.lr, beta1: c.beta1, beta2: c.beta2 });
+  const loss = () => {
+    const idx = Array.from({ length: c.batch }, () => rng.int(count));
+    const x = batchImages(o.train.images, idx);
+    const w = g.mapping.forward(pairZ(o.train, idx, c.generator.styleDim, (n) => normals(rng, n)));
+    const wMap = broadcastW(w, L);
+    const wE = e.forward(x, { training: true });
+    // the mapping path renders only the first genBatch faces: it teaches G the mapping's W, the
+    // encoder path (every face) is what reconstruction quality rests on
+    const nGen = Math.min(c.genBatch, c.batch);
+    const img = g.synthesis(tf.concat([wMap.slice(0, nGen), wE], 0), { noise: 'const', mode: 'shared' });
+    const [imgGen, imgRec] = tf.split(img, [nGen, c.batch], 0) as [tf.Tensor4D, tf.Tensor4D];
+    const lossGen = tf.losses.meanSquaredError(x.slice(0, nGen), imgGen) as tf.Scalar;
+    const lossRec = tf.losses.meanSquaredError(x, imgRec) as tf.Scalar;
+    const lossLat = tf.losses.meanSquaredError(stopGradient(wMap), wE) as tf.Scalar;
+    const total = tf.addN([lossGen.mul(c.lambdaGen), lossRec.mul(c.lambdaRec), lossLat.mul(c.lambdaLat)]) as tf.Scalar;
+    return { total, parts: { gen: lossGen, rec: lossRec, lat: lossLat } };
+  };
+  const result = await runTraining({
+    dir: o.outDir,
+    totalSteps: o.steps,
+    checkpointEvery: o.checkpointEvery ?? 250,
+    models: { generator: storeModel(g.store), encoder: storeModel(e.store) },
+    optimizer,
+    rngs: { batches: rng },
+    config: { ...c, steps: o.steps } as unknown as Record<string, unknown>,
+    resume: o.resume,
+    loss,
+    onStep: o.onStep,
+    stopAfter: o.stopAfter,
+    onCheckpoint: async (step) => {
+      const v = validatePair(g, e, o.val);
+      await writePairPreview(`${o.outDir}/preview.png`, g, e, o.val);
+      await o.onCheckpoint?.(step, { step, ...v });
+    },
+  });
+  return { generator: g, encoder: e, result };
+}
+
+/**
+ * Makes the trained pair look like an official one: the generator's latent_avg is the mean w of
+ * random z (for truncation), and the encoder gets the same latent_avg with its first style
+ * block's bias lowered by it, so `encode` (codes + latent_avg) returns exactly what it did.
+ */
+export function finalizePair(g: Generator, e: Encoder, samples = 4096, seed = 12345): void {
+  const avg = tf.tidy(() => g.mapping.forward(tf.randomNormal([samples, g.styleDim], 0, 1, 'float32', seed) as tf.Tensor2D).mean(0));
+  g.latentAvg?.dispose();
+  g.latentAvg = avg;
+  const bias = e.store.get('styles.0.linear.bias');
+  // the block's EqualLinear has lr_mul 1, so the stored bias is the applied bias
+  tf.tidy(() => bias.assign(bias.sub(avg)));
+  e.setLatentAvg(avg);
+}

@@ -1,0 +1,208 @@
+/**
+ * The SynthFACS pair trainer: the render code, the pieces it added to the runtime (stopGradient,
+ * pickRows, BatchNorm's training path), a tiny end-to-end training run that lowers its losses, an
+ * exact resume, and the latent_avg folding of finalizePair.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { EncoderConfig, GeneratorConfig } from '../../src/gan/config.js';
+import { Encoder } from '../../src/gan/encoder.js';
+import { Generator } from '../../src/gan/generator.js';
+import { loadPairData, type PairData } from '../../src/gan/pairData.js';
+import { finalizePair, synthfacsPairConfig, trainPair, type PairConfig } from '../../src/gan/pairTrainer.js';
+import { SYNTH_CODE_DIM, auCodeIndex, synthCode } from '../../src/gan/synthCode.js';
+import { ParamStore } from '../../src/gan/params.js';
+import { BatchNorm2d } from '../../src/gan/torchLayers.js';
+import { stopGradient } from '../../src/nn/stopGradient.js';
+import { pickRows } from '../../src/runtime/kernels/convBackprop.js';
+import { initRuntime, tf } from '../../src/runtime/index.js';
+import { writePool } from '../../src/synth/pool-writer.js';
+import { IDENTITY_FACTORS, sampleIdentity } from '../../src/synth/identity.js';
+import { NEUTRAL_NUISANCE } from '../../src/synth/nuisance.js';
+import { cli } from '../cli/helpers.js';
+import { rand, worstVsCpu } from '../runtime/helpers.js';
+import { tempDir } from './helpers.js';
+
+let pool: string;
+let train: PairData;
+let val: PairData;
+
+beforeAll(async () => {
+  await initRuntime();
+  pool = tempDir();
+  await writePool({ out: pool, size: 32, identities: 12, perIdentity: 3, seed: 5, nuisance: true, workers: 0, force: true });
+  train = await loadPairData(pool, { from: 0, to: 10 });
+  val = await loadPairData(pool, { from: 10, to: 12 });
+}, 120_000);
+
+const tinyG: GeneratorConfig = { size: 32, styleDim: 80, nMlp: 2, lrMlp: 1, channels: { '4': 16, '8': 16, '16': 8, '32': 8 }, blurKernel: [1, 3, 3, 1] };
+const tinyE: EncoderConfig = {
+  inputSize: 32,
+  mode: 'ir_se',
+  units: [1, 1, 1, 1],
+  widths: [8, 8, 16, 16],
+  seReduction: 4,
+  styleDim: 80,
+  blockWidth: 16,
+  styleCount: 8,
+  coarseInd: 3,
+  middleInd: 5,
+  structure: 'e4e',
+  progressiveStage: 18,
+};
+const tinyConfig = (): PairConfig => ({ ...synthfacsPairConfig(), generator: tinyG, encoder: tinyE, batch: 4, genBatch: 2, lr: 2e-3 });
+
+describe('synthCode', () => {
+  it('has one entry per identity factor and AU and two per circular nuisance factor, standardised', () => {
+    expect(SYNTH_CODE_DIM).toBe(IDENTITY_FACTORS.length + 12 + 9 + 4);
+    const codes = Array.from({ length: 2000 }, (_, i) => synthCode(sampleIdentity(1000 + i), new Array(12).fill(0), null));
+    // identity entries: zero mean, unit variance under the sampling distribution (±0.1 at n = 2000)
+    for (let k = 0; k < IDENTITY_FACTORS.length; k++) {
+      const v = codes.map((c) => c[k]!);
+      const mean = v.reduce((a, b) => a + b, 0) / v.length;
+      const sd = Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / v.length);
+      expect(Math.abs(mean), IDENTITY_FACTORS[k]!.name).toBeLessThan(0.1);
+      expect(Math.abs(sd - 1), IDENTITY_FACTORS[k]!.name).toBeLessThan(0.1);
+    }
+  });
+
+  it('moves only the AU entry with the AU, at AU_CODE_SCALE per unit, and treats angles as circular', () => {
+    const id = sampleIdentity(3);
+    const aus = new Array(12).fill(0);
+    const a = synthCode(id, aus, null);
+    aus[6] = 3;
+    const b = synthCode(id, aus, null);
+    const moved = [...a].map((v, i) => (v !== b[i] ? i : -1)).filter((i) => i >= 0);
+    expect(moved).toEqual([auCodeIndex(6)]);
+    expect(b[auCodeIndex(6)]! - a[auCodeIndex(6)]!).toBeCloseTo(3 / 1.3, 5);
+    const c0 = synthCode(id, aus, { ...NEUTRAL_NUISANCE, lightAngle: 0 });
+    const c360 = synthCode(id, aus, { ...NEUTRAL_NUISANCE, lightAngle: 360 });
+    for (let i = 0; i < SYNTH_CODE_DIM; i++) expect(c360[i]).toBeCloseTo(c0[i]!, 5);
+    expect(() => synthCode(id, [1, 2], null)).toThrow(/12 AU/);
+  });
+});
+
+describe('runtime pieces the trainer needs', () => {
+  it('stopGradient passes the value and blocks the gradient', () => {
+    const x = tf.tensor1d([1, 2, 3]);
+    const g = tf.grad((v: tf.Tensor) => tf.add(tf.sum(tf.square(v)), tf.sum(tf.mul(stopGradient(v), v))))(x);
+    // d/dv [Σv² + Σ sg(v)·v] = 2v + v
+    expect(Array.from(g.dataSync())).toEqual([3, 6, 9]);
+    expect(Array.from(stopGradient(x).dataSync())).toEqual([1, 2, 3]);
+  });
+
+  it('pickRows equals gather exactly', () => {
+    const m = rand([9, 50], 4) as tf.Tensor2D;
+    for (const idx of [[4], [8, 0, 3], [0, 1, 2, 3, 4, 5, 6, 7, 8], [2, 2, 5]]) {
+      expect(Array.from(pickRows(m, idx).dataSync())).toEqual(Array.from(tf.gather(m, idx).dataSync()));
+    }
+  });
+
+  it('BatchNorm2d in training mode: batch statistics, PyTorch running-stat update, gradients as on cpu', async () => {
+    const store = new ParamStore();
+    const bn = new BatchNorm2d(store, 'bn', 3);
+    store.get('bn.weight').assign(tf.tensor1d([1.5, 0.5, 2]));
+    store.get('bn.bias').assign(tf.tensor1d([0.1, -0.2, 0.3]));
+    const x = tf.add(rand([4, 5, 5, 3], 9, 2), tf.tensor1d([1, -1, 3])) as tf.Tensor4D;
+    const y = bn.forward(x, true);
+    const { mean, variance } = tf.moments(x, [0, 1, 2]);
+    const ref = tf.batchNorm(x, mean, variance, store.get('bn.bias') as tf.Tensor1D, store.get('bn.weight') as tf.Tensor1D, 1e-5);
+    expect(tf.max(tf.abs(tf.sub(y, ref))).dataSync()[0]).toBeLessThan(1e-5);
+    // running_mean = 0.9·0 + 0.1·mean; running_var = 0.9·1 + 0.1·unbiased var (n = 100)
+    const rm = store.get('bn.running_mean').dataSync(), m = mean.dataSync(), v = variance.dataSync(), rv = store.get('bn.running_var').dataSync();
+    for (let c = 0; c < 3; c++) {
+      expect(rm[c]).toBeCloseTo(0.1 * m[c]!, 6);
+      expect(rv[c]).toBeCloseTo(0.9 + (0.1 * v[c]! * 100) / 99, 5);
+    }
+    const r = rand([4, 5, 5, 3], 10);
+    const worst = await worstVsCpu(() => {
+      const s2 = new ParamStore();
+      const b2 = new BatchNorm2d(s2, 'bn', 3);
+      const { grads, value } = tf.variableGrads(() => tf.sum(tf.mul(b2.forward(x, true), r)) as tf.Scalar, s2.trainableVariables());
+      const gx = tf.grad((xx: tf.Tensor) => tf.sum(tf.mul(b2.forward(xx as tf.Tensor4D, true), r)))(x);
+      const out = [value, gx, ...Object.values(grads)];
+      s2.dispose();
+      return out;
+    });
+    expect(worst).toBeLessThan(1e-4);
+    store.dispose();
+  });
+});
+
+describe('trainPair (tiny pair, 32 px)', () => {
+  it('lowers the reconstruction and mapping losses and writes checkpoint, preview and validation', async () => {
+    const out = tempDir();
+    const logs: Record<string, number>[] = [];
+    const vals: number[] = [];
+    const { generator, encoder, result } = await trainPair({
+      config: tinyConfig(),
+      train,
+      val,
+      outDir: out,
+      steps: 40,
+      checkpointEvery: 20,
+      onStep: (_s, l) => logs.push(l),
+      onCheckpoint: (_s, v) => {
+        vals.push(v.psnrRec);
+      },
+    });
+    expect(result.step).toBe(40);
+    const avg = (k: string, from: number, to: number) => logs.slice(from, to).reduce((a, l) => a + l[k]!, 0) / (to - from);
+    expect(avg('rec', 30, 40)).toBeLessThan(avg('rec', 0, 10) * 0.7);
+    expect(avg('gen', 30, 40)).toBeLessThan(avg('gen', 0, 10) * 0.7);
+    expect(vals).toHaveLength(2);
+    expect(vals.every(Number.isFinite)).toBe(true);
+    expect(existsSync(join(out, 'checkpoint.safetensors'))).toBe(true);
+    expect(readFileSync(join(out, 'preview.png')).subarray(1, 4).toString()).toBe('PNG');
+    generator.dispose();
+    encoder.dispose();
+  }, 300_000);
+
+  it('resumes exactly: 2 + resume + 2 steps equal 4 steps', async () => {
+    const a = tempDir(), b = tempDir();
+    const full = await trainPair({ config: tinyConfig(), train, val, outDir: a, steps: 4, checkpointEvery: 100 });
+    const half = await trainPair({ config: tinyConfig(), train, val, outDir: b, steps: 4, checkpointEvery: 100, stopAfter: 2 });
+    half.generator.dispose();
+    half.encoder.dispose();
+    const rest = await trainPair({ config: tinyConfig(), train, val, outDir: b, steps: 4, checkpointEvery: 100, resume: true });
+    for (const [x, y] of [
+      [full.generator.store, rest.generator.store],
+      [full.encoder.store, rest.encoder.store],
+    ] as const) {
+      for (const n of x.names()) expect(Array.from(y.get(n).dataSync()), n).toEqual(Array.from(x.get(n).dataSync()));
+    }
+    for (const m of [full.generator, full.encoder, rest.generator, rest.encoder]) m.dispose();
+  }, 300_000);
+
+  it('finalizePair sets latent_avg without changing what encode returns', () => {
+    const e = new Encoder(tinyE, { seed: 1 });
+    const gen = new Generator(tinyG, { seed: 2 });
+    const x = tf.randomUniform([2, 32, 32, 3], -1, 1, 'float32', 3) as tf.Tensor4D;
+    const before = e.encode(x);
+    finalizePair(gen, e, 256);
+    expect(e.latentAvg).not.toBeNull();
+    expect(gen.latentAvg!.shape).toEqual([80]);
+    const after = e.encode(x);
+    expect(tf.max(tf.abs(tf.sub(before, after))).dataSync()[0]).toBeLessThan(1e-4);
+    // the bare codes moved by −latent_avg
+    const codes = e.forward(x);
+    expect(tf.max(tf.abs(tf.sub(tf.add(codes, e.latentAvg!), before))).dataSync()[0]).toBeLessThan(1e-4);
+    e.dispose();
+    gen.dispose();
+  });
+});
+
+describe('aueditnet train pair', () => {
+  it('--help names the outputs; a bad --holdout and a non-pool folder are refused by name', async () => {
+    const h = await cli(['train', 'pair', '--help']);
+    expect(h.code).toBe(0);
+    expect(h.stdout).toMatch(/preview\.png/);
+    const bad = await cli(['train', 'pair', '--data', pool, '--out', tempDir(), '--holdout', '12']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--holdout 12: the pool has only 12 identities/);
+    const none = await cli(['train', 'pair', '--data', tempDir(), '--out', tempDir()]);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/identities\.jsonl/);
+  }, 120_000);
+});
