@@ -28,20 +28,25 @@ function irBlock(p: Params, name: string, x: tf.Tensor4D, width: number, stride:
   return h.add(skip);
 }
 
-/** L2-normalised embeddings [B, embedding]. */
-export function idForward(p: Params, cfg: IdNetConfig, x: tf.Tensor4D, training: boolean): tf.Tensor2D {
+/**
+ * L2-normalised embeddings [B, embedding]. With `features`, each body block's output is pushed
+ * there (the editor's perceptual loss L_P compares them).
+ */
+export function idForward(p: Params, cfg: IdNetConfig, x: tf.Tensor4D, training: boolean, features?: tf.Tensor4D[]): tf.Tensor2D {
   let h: tf.Tensor4D;
   if (cfg.family === 'irse') {
     h = conv(p, 'stem.conv', x, cfg.widths[0]!, 3, { bias: false, stride: cfg.stemStride ?? 1 });
     h = prelu(p, 'stem.prelu', batchNorm(p, 'stem.bn', h, training)) as tf.Tensor4D;
     cfg.widths.forEach((w, i) => {
       h = irBlock(p, `body.${i}`, h, w, 2, training);
+      features?.push(h);
     });
   } else {
     h = x;
     cfg.widths.forEach((w, i) => {
       h = conv(p, `body.${i}.conv`, h, w, 3, { bias: false });
       h = tf.relu(batchNorm(p, `body.${i}.bn`, h, training)) as tf.Tensor4D;
+      features?.push(h);
       h = tf.maxPool(h, 2, 2, 'valid');
     });
   }

@@ -1,0 +1,84 @@
+/**
+ * AUEditNet's configuration: architecture (DESIGN §3), the Table-4 variants, and the loss weights.
+ * One JSON file holds it beside the weights; `aueditnet train editor --config` reads a partial one
+ * over these defaults.
+ */
+import { AU_COUNT } from '../data/aus.js';
+import { UserError } from '../errors.js';
+
+export interface LossWeights {
+  /** Pixel MSE of Î_tar against I_tar (Eq. 5). */
+  R: number;
+  /** Perceptual feature MSE (Eq. 5): the frozen ID-metric-free perceptual net is F_pre's trunk on one image. */
+  P: number;
+  /** Pretrained-function loss (Eq. 6): F_pre feature maps f_k and Δa. */
+  F: number;
+  /** Identity loss (Eq. 7) with F_id, on Î_tar and Î_N. */
+  ID: number;
+  /** Label loss (Eq. 8). */
+  L: number;
+}
+
+export interface EditorConfig {
+  /** W+ rows edited (DESIGN: every level ≤ 64 px, i.e. 0–9); the others are kept from W_src. */
+  levels: number[];
+  styleDim: number;
+  /** Width of the two hidden layers of phiEnc / phiDec. */
+  hidden: number;
+  /** Embedding size D (rows of T are D long). */
+  zDim: number;
+  /** Width of the hidden layer of each AU's psiEnc / psiDec. */
+  psiHidden: number;
+  /** 'dual': the target branch starts from a random other-subject image (AUEditNet); 'single': from the source (ReDirTrans-style). */
+  branch: 'single' | 'dual';
+  /** 'levelwise': one phiEnc/phiDec per level; 'flat': one module over all edited levels at once. */
+  modules: 'levelwise' | 'flat';
+  /** Level-wise pseudo-labels through psiEnc/psiDec (Eq. 3); off: every level gets the plain labels. */
+  labelMapping: boolean;
+  lambda: LossWeights;
+}
+
+export const AU_N = AU_COUNT;
+
+export function defaultEditorConfig(levels: number[] = [...Array(10).keys()]): EditorConfig {
+  return {
+    levels,
+    styleDim: 512,
+    hidden: 512,
+    zDim: 128,
+    psiHidden: 64,
+    branch: 'dual',
+    modules: 'levelwise',
+    labelMapping: true,
+    // pixel and feature terms are MSEs of [-1, 1] images / feature maps; ID is 1 − cos per image
+    lambda: { R: 1, P: 0.5, F: 0.5, ID: 0.1, L: 0.1 },
+  };
+}
+
+/** Number of editing modules (M in Eq. 8): one per level, or one for the flat variant. */
+export function moduleCount(c: EditorConfig): number {
+  return c.modules === 'flat' ? 1 : c.levels.length;
+}
+
+/** Defaults overlaid with a partial config (e.g. from JSON); unknown keys and bad values are refused by name. */
+export function resolveEditorConfig(partial: Record<string, unknown> = {}, where = 'editor config'): EditorConfig {
+  const d = defaultEditorConfig();
+  const known = new Set(Object.keys(d));
+  for (const k of Object.keys(partial)) if (!known.has(k)) throw new UserError(`${where}: unknown key '${k}' (known: ${[...known].join(', ')})`);
+  const c = { ...d, ...partial, lambda: { ...d.lambda, ...((partial['lambda'] as object | undefined) ?? {}) } } as EditorConfig;
+  const posInt = (k: 'styleDim' | 'hidden' | 'zDim' | 'psiHidden') => {
+    if (!Number.isInteger(c[k]) || c[k] < 1) throw new UserError(`${where}: ${k} must be a positive integer, got ${JSON.stringify(c[k])}`);
+  };
+  (['styleDim', 'hidden', 'zDim', 'psiHidden'] as const).forEach(posInt);
+  if (!Array.isArray(c.levels) || c.levels.length === 0 || !c.levels.every((l) => Number.isInteger(l) && l >= 0) || new Set(c.levels).size !== c.levels.length) {
+    throw new UserError(`${where}: levels must be distinct W+ row indices, got ${JSON.stringify(c.levels)}`);
+  }
+  if (c.branch !== 'single' && c.branch !== 'dual') throw new UserError(`${where}: branch must be 'single' or 'dual', got ${JSON.stringify(c.branch)}`);
+  if (c.modules !== 'flat' && c.modules !== 'levelwise') throw new UserError(`${where}: modules must be 'flat' or 'levelwise', got ${JSON.stringify(c.modules)}`);
+  if (typeof c.labelMapping !== 'boolean') throw new UserError(`${where}: labelMapping must be true or false`);
+  for (const [k, v] of Object.entries(c.lambda)) {
+    if (!['R', 'P', 'F', 'ID', 'L'].includes(k)) throw new UserError(`${where}: unknown loss weight lambda.${k} (known: R, P, F, ID, L)`);
+    if (typeof v !== 'number' || !(v >= 0) || !Number.isFinite(v)) throw new UserError(`${where}: lambda.${k} must be a number ≥ 0, got ${JSON.stringify(v)}`);
+  }
+  return c;
+}
