@@ -1,0 +1,137 @@
+/**
+ * Training AUEditNet (Sec. 3.4, DESIGN §3): triples I_src, I_tar of one subject and I_rnd of
+ * another, their W = E(I) read from a cache (E frozen), Ŵ_N and Ŵ_tar from the editor, Î_tar and
+ * Î_N from the frozen G, and the weighted losses of Eq. 4. Only the editor's weights are updated;
+ * gradients reach it through G, F_pre and F_id, which stay frozen (eval-mode BatchNorm).
+ */
+import { batchImages, batchLabels, indicesByGroup, type ImageSet } from '../estimators/imageSet.js';
+import { BatchRng } from '../estimators/train.js';
+import type { Generator } from '../gan/generator.js';
+import { Adam } from '../nn/adam.js';
+import { runTraining, type TrainLoopResult } from '../nn/trainLoop.js';
+import { tf } from '../runtime/tf.js';
+import { AUEditNet, type Labels } from './auEditNet.js';
+import type { EditorConfig } from './config.js';
+import { lossF, lossID, lossL, lossP, lossR, type FidFn, type FpreFn } from './losses.js';
+
+export interface EditorTrainData {
+  /** Frames with AU labels and subject groups (real images: the targets of L_R, L_P, L_F, L_ID). */
+  images: ImageSet;
+  /** W+ of the same rows, [B, L, D], from the frozen encoder. */
+  latents: (idx: readonly number[]) => tf.Tensor3D;
+  rows: number;
+}
+
+export interface EditorTrainOptions {
+  config: EditorConfig;
+  data: EditorTrainData;
+  generator: Generator;
+  fpre: FpreFn;
+  fid: FidFn;
+  outDir: string;
+  steps: number;
+  batch: number;
+  lr: number;
+  seed: number;
+  resume?: boolean;
+  checkpointEvery?: number;
+  onStep?: (step: number, logs: Record<string, number>) => void;
+  onCheckpoint?: (step: number, editor: AUEditNet) => void | Promise<void>;
+  stopAfter?: number;
+}
+
+/** Labels of rows as (c = [a > 0], a). */
+export function labelsOf(set: ImageSet, idx: readonly number[]): Labels {
+  const a = batchLabels(set, idx);
+  return { c: tf.cast(tf.greater(a, 0), 'float32') as tf.Tensor2D, a };
+}
+
+/** Triple sampler: src and tar from one subject (different frames when it has two), rnd from another. */
+export class TripleSampler {
+  private readonly byGroup: number[][];
+
+  constructor(
+    private readonly set: ImageSet,
+    private readonly rng: BatchRng,
+  ) {
+    this.byGroup = indicesByGroup(set).filter((g) => g.length >= 2);
+    if (this.byGroup.length < 2) throw new Error('editor training needs at least two subjects with two or more frames each');
+  }
+
+  next(batch: number): { src: number[]; tar: number[]; rnd: number[] } {
+    const src: number[] = [], tar: number[] = [], rnd: number[] = [];
+    const G = this.byGroup.length;
+    for (let b = 0; b < batch; b++) {
+      const g = this.rng.int(G);
+      const frames = this.byGroup[g]!;
+      const i = this.rng.int(frames.length);
+      let j = this.rng.int(frames.length - 1);
+      if (j >= i) j += 1;
+      src.push(frames[i]!);
+      tar.push(frames[j]!);
+      let h = this.rng.int(G - 1);
+      if (h >= g) h += 1;
+      const other = this.byGroup[h]!;
+      rnd.push(other[this.rng.int(other.length)]!);
+    }
+    return { src, tar, rnd };
+  }
+}
+
+/** One step's weighted loss and its parts (only the terms with λ > 0 are computed). */
+export function editorLoss(
+  ed: AUEditNet,
+  g: Generator,
+  fpre: FpreFn,
+  fid: FidFn,
+  data: EditorTrainData,
+  t: { src: number[]; tar: number[]; rnd: number[] },
+): { total: tf.Scalar; parts: Record<string, tf.Scalar> } {
+  const c = ed.config;
+  const iSrc = batchImages(data.images, t.src), iTar = batchImages(data.images, t.tar);
+  const wSrc = data.latents(t.src), wRnd = data.latents(t.rnd);
+  const target = labelsOf(data.images, t.tar), source = labelsOf(data.images, t.src);
+  const o = ed.forwardTrain(wSrc, wRnd, target);
+  const B = t.src.length;
+  const imgs = g.synthesis(tf.concat([o.wTar, o.wN], 0), { noise: 'const', mode: 'shared' });
+  const [iHat, iN] = tf.split(imgs, [B, B], 0) as [tf.Tensor4D, tf.Tensor4D];
+  const parts: Record<string, tf.Scalar> = {};
+  const terms: tf.Scalar[] = [];
+  const add = (name: string, weight: number, f: () => tf.Scalar) => {
+    if (weight <= 0) return;
+    const v = f();
+    parts[name] = v;
+    terms.push(tf.mul(v, weight) as tf.Scalar);
+  };
+  add('R', c.lambda.R, () => lossR(iHat, iTar));
+  add('P', c.lambda.P, () => lossP(fid, iHat, iTar));
+  add('F', c.lambda.F, () => lossF(fpre, iSrc, iHat, iTar));
+  add('ID', c.lambda.ID, () => lossID(fid, iHat, iN, iTar));
+  add('L', c.lambda.L, () => lossL(ed.labelEstimates(o.sourceLevels), source, o.sourceLevels, ed.pseudoLabels(source)));
+  if (terms.length === 0) throw new Error('every loss weight is 0: nothing to train');
+  return { total: tf.addN(terms) as tf.Scalar, parts };
+}
+
+export async function trainEditor(o: EditorTrainOptions): Promise<{ editor: AUEditNet; result: TrainLoopResult }> {
+  const ed = new AUEditNet(o.config, o.seed).build(o.data.rows);
+  const rng = new BatchRng(o.seed ^ 0x1b873593);
+  const sampler = new TripleSampler(o.data.images, rng);
+  const optimizer = new Adam({ lr: o.lr });
+  const result = await runTraining({
+    dir: o.outDir,
+    totalSteps: o.steps,
+    checkpointEvery: o.checkpointEvery ?? 200,
+    models: { editor: ed.params },
+    optimizer,
+    rngs: { batches: rng },
+    // no step count: a resume may extend a run
+    config: { editor: o.config, batch: o.batch, lr: o.lr, seed: o.seed, frames: o.data.images.count, subjects: o.data.images.groupNames },
+    resume: o.resume,
+    loss: () => editorLoss(ed, o.generator, o.fpre, o.fid, o.data, sampler.next(o.batch)),
+    onStep: o.onStep,
+    stopAfter: o.stopAfter,
+    onCheckpoint: o.onCheckpoint ? (step) => o.onCheckpoint!(step, ed) : undefined,
+  });
+  optimizer.dispose();
+  return { editor: ed, result };
+}
