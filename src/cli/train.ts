@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { register as directions } from './train-directions.js';
 import { register as estimators } from './train-estimator.js';
 import { register as id } from './train-id.js';
 import { register as pair } from './train-pair.js';
@@ -9,4 +10,5 @@ export function register(program: Command): void {
   estimators(train);
   id(train);
   pair(train);
+  directions(train);
 }
