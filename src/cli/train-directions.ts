@@ -6,19 +6,17 @@
  * directions.safetensors + directions.json and prints the read-out's per-AU R².
  */
 import type { Command } from 'commander';
-import { mkdirSync, statSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { AU_ORDER } from '../data/aus.js';
-import { openDisfa, type DisfaDataset } from '../data/disfa.js';
+import { openDisfa } from '../data/disfa.js';
 import { disfaFold } from '../data/folds.js';
-import { buildLatentCache, disfaDataHash, loadLatentCache, saveLatentCache, type LatentCache } from '../data/latentCache.js';
 import { fitDirections, LinearDirections, saveDirections } from '../editor/directions.js';
-import { fileError, UserError } from '../errors.js';
+import { UserError } from '../errors.js';
 import { sha256File } from '../gan/checkpoint.js';
-import type { Encoder } from '../gan/encoder.js';
 import { loadModels } from '../gan/modelDir.js';
 import { initRuntime } from '../runtime/index.js';
-import { progress } from './progress.js';
+import { cachedLatents, foldSubjects, requireDir } from './foldLatents.js';
 
 interface Options {
   data: string;
@@ -37,12 +35,6 @@ function positiveInt(name: string, v: string): number {
   return n;
 }
 
-function requireDir(path: string, what: string): void {
-  const st = statSync(path, { throwIfNoEntry: false });
-  if (!st) throw fileError(path, `no such directory (${what})`);
-  if (!st.isDirectory()) throw fileError(path, `is not a directory (${what})`);
-}
-
 const fmt = (v: number | null) => (v === null ? '   —  ' : v.toFixed(3).padStart(6));
 
 async function run(o: Options): Promise<void> {
@@ -55,30 +47,15 @@ async function run(o: Options): Promise<void> {
   requireDir(o.pair, 'the GAN pair of --pair: a model folder with encoder.safetensors');
   await initRuntime();
   const ds = await openDisfa(o.data);
-  const present = new Set(ds.subjects.map((s) => s.id));
-  const trainSubjects = fold.train.filter((s) => present.has(s));
-  const testSubjects = fold.test.filter((s) => present.has(s));
-  if (trainSubjects.length === 0) throw fileError(o.data, `holds none of fold ${fold.fold}'s training subjects (${fold.train.join(' ')})`);
-  const missing = fold.train.length - trainSubjects.length + fold.test.length - testSubjects.length;
-  if (missing > 0) process.stderr.write(`note: ${missing} subjects of fold ${fold.fold} are not in ${o.data}; using ${trainSubjects.length} training and ${testSubjects.length} test subjects\n`);
+  const { train: trainSubjects, test: testSubjects } = foldSubjects(ds, fold, o.data);
 
   const { encoder: loaded } = await loadModels(o.pair, { encoder: true });
   const encoder = loaded!.model.freeze();
   try {
     const encoderSha = await sha256File(loaded!.file);
     mkdirSync(o.out, { recursive: true });
-    const cached = async (subjects: string[], what: 'train' | 'test'): Promise<LatentCache> => {
-      const file = join(o.out, `latents-${what}.safetensors`);
-      const key = { encoder: encoderSha, data: disfaDataHash(ds, subjects), every: String(every), subjects: subjects.join(',') };
-      const hit = loadLatentCache(file, key);
-      if (hit) {
-        if (!o.quiet) process.stderr.write(`using ${hit.count} cached ${what} latents from ${file}\n`);
-        return hit;
-      }
-      const c = await encode(ds, subjects, encoder, every, batch, `encoding ${what} frames`, o.quiet);
-      await saveLatentCache(file, c, key);
-      return c;
-    };
+    const cached = (subjects: string[], what: 'train' | 'test') =>
+      cachedLatents({ ds, subjects, encoder, encoderFile: loaded!.file, outDir: o.out, what, every, batch, quiet: o.quiet });
     const train = await cached(trainSubjects, 'train');
     const test = testSubjects.length > 0 ? await cached(testSubjects, 'test') : null;
 
@@ -118,16 +95,6 @@ async function run(o: Options): Promise<void> {
     process.stdout.write(`${lines.join('\n')}\n`);
   } finally {
     encoder.dispose();
-  }
-}
-
-async function encode(ds: DisfaDataset, subjects: string[], encoder: Encoder, every: number, batch: number, label: string, quiet?: boolean): Promise<LatentCache> {
-  const total = subjects.reduce((n, id) => n + Math.ceil(ds.subject(id).frames / every), 0);
-  const bar = progress(label, total, { quiet });
-  try {
-    return await buildLatentCache({ data: ds, subjects, encoder, every, batch, onProgress: (d) => bar.update(d) });
-  } finally {
-    bar.stop();
   }
 }
 
