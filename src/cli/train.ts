@@ -3,6 +3,7 @@ import { register as directions } from './train-directions.js';
 import { register as estimators } from './train-estimator.js';
 import { register as id } from './train-id.js';
 import { register as pair } from './train-pair.js';
+import { register as editor } from './train-editor.js';
 
 /** `aueditnet train <what>`: every trainer is a subcommand in a train-*.ts file of its own. */
 export function register(program: Command): void {
@@ -10,5 +11,6 @@ export function register(program: Command): void {
   estimators(train);
   id(train);
   pair(train);
+  editor(train);
   directions(train);
 }

@@ -1,0 +1,162 @@
+/**
+ * `aueditnet train editor`: trains AUEditNet on the training subjects of a DISFA-layout fold with
+ * a frozen GAN pair (latents cached once in <out>/latents-train.safetensors), the frozen F_pre and
+ * F_id, and writes editor.safetensors + editor.json. Checkpoints every --every steps and on Ctrl-C;
+ * `--resume` continues exactly.
+ */
+import type { Command } from 'commander';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { relative, resolve } from 'node:path';
+import { openDisfa } from '../data/disfa.js';
+import { disfaFold } from '../data/folds.js';
+import { latentsOf } from '../data/latentCache.js';
+import { resolveEditorConfig, type EditorConfig } from '../editor/config.js';
+import { saveEditor } from '../editor/editorFiles.js';
+import { frozenFid, frozenFpre } from '../editor/frozenNets.js';
+import { trainEditor } from '../editor/trainer.js';
+import { fileError, UserError } from '../errors.js';
+import { imageSetFromDisfa } from '../estimators/loadImageSet.js';
+import { loadEstimator } from '../estimators/model.js';
+import { loadModels } from '../gan/modelDir.js';
+import { initRuntime } from '../runtime/index.js';
+import { cachedLatents, foldSubjects, requireDir } from './foldLatents.js';
+import { progress } from './progress.js';
+
+interface Options {
+  data: string;
+  fold: string;
+  pair: string;
+  fpre: string;
+  id: string;
+  out: string;
+  config?: string;
+  steps: string;
+  batch: string;
+  lr: string;
+  seed: string;
+  every: string;
+  ckpt: string;
+  resume?: boolean;
+  quiet?: boolean;
+}
+
+function positiveInt(name: string, v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new UserError(`--${name} ${v}: expected a positive integer`);
+  return n;
+}
+
+export function readEditorConfigFile(file: string | undefined, levels: number[]): EditorConfig {
+  if (!file) return resolveEditorConfig({ levels });
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw fileError(file, code === 'ENOENT' ? 'no such file' : `not valid JSON (${(err as Error).message})`);
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw fileError(file, 'must hold a JSON object of editor settings');
+  return resolveEditorConfig({ levels, ...(raw as Record<string, unknown>) }, file);
+}
+
+async function run(o: Options): Promise<void> {
+  const fold = disfaFold(Number(o.fold));
+  const steps = positiveInt('steps', o.steps), batch = positiveInt('batch', o.batch), every = positiveInt('every', o.every), ckpt = positiveInt('checkpoint-every', o.ckpt);
+  const lr = Number(o.lr), seed = Number(o.seed);
+  if (!(lr > 0)) throw new UserError(`--lr ${o.lr}: expected a positive number`);
+  requireDir(o.data, 'the DISFA-layout data set of --data');
+  requireDir(o.pair, 'the GAN pair of --pair');
+  const runtime = await initRuntime();
+  const ds = await openDisfa(o.data);
+  const { train: subjects } = foldSubjects(ds, fold, o.data);
+  const pair = await loadModels(o.pair, { generator: true, encoder: true });
+  const g = pair.generator!.model.freeze();
+  const e = pair.encoder!.model.freeze();
+  // default levels: every W+ row up to 64 px (DESIGN §3), i.e. all of a 64-px generator's
+  const rows = g.nLatent;
+  const config = readEditorConfigFile(o.config, [...Array(Math.min(rows, 10)).keys()]);
+  const bad = config.levels.find((l) => l >= rows);
+  if (bad !== undefined) throw new UserError(`editor config: level ${bad} does not exist; the generator has W+ rows 0–${rows - 1}`);
+  if (config.styleDim !== g.styleDim) throw new UserError(`editor config: styleDim ${config.styleDim} but the generator's W rows are ${g.styleDim} long`);
+  const fpre = loadEstimator(o.fpre, 'fpre');
+  const fid = loadEstimator(o.id, 'fid');
+  for (const [name, est] of [['F_pre', fpre], ['F_id', fid]] as const) {
+    if (est.size !== g.config.size) throw new UserError(`${name} takes ${est.size}-px images, the generator makes ${g.config.size}-px ones`);
+  }
+  mkdirSync(o.out, { recursive: true });
+  const cache = await cachedLatents({ ds, subjects, encoder: e, encoderFile: pair.encoder!.file, outDir: o.out, what: 'train', every, quiet: o.quiet });
+  const loadBar = progress('loading training frames', cache.count, { quiet: o.quiet });
+  const images = await imageSetFromDisfa(ds, subjects, { every, onProgress: (d) => loadBar.update(d) });
+  loadBar.stop();
+  if (images.count !== cache.count) throw new Error(`latent cache has ${cache.count} rows but ${images.count} frames were read`);
+  if (images.size !== g.config.size) throw fileError(o.data, `frames are ${images.size} px, the generator makes ${g.config.size} px`);
+  const bar = progress('training editor', steps, { quiet: o.quiet });
+  const t0 = performance.now();
+  let first: number | null = null;
+  const { editor, result } = await trainEditor({
+    config,
+    data: { images, rows, latents: (idx) => latentsOf(cache, idx) },
+    generator: g,
+    fpre: frozenFpre(fpre),
+    fid: frozenFid(fid),
+    outDir: o.out,
+    steps,
+    batch,
+    lr,
+    seed,
+    resume: o.resume,
+    checkpointEvery: ckpt,
+    onStep: (step, logs) => {
+      first ??= step - 1;
+      const fields: Record<string, string> = {};
+      for (const [k, v] of Object.entries(logs)) fields[k] = v.toFixed(4);
+      fields['triples/s'] = ((batch * (step - first)) / ((performance.now() - t0) / 1000)).toFixed(2);
+      bar.update(step, fields);
+    },
+  });
+  bar.stop();
+  if (result.stoppedBy === 'signal') {
+    process.stderr.write(`stopped at step ${result.step}; continue with the same command and --resume\n`);
+    return;
+  }
+  const outAbs = resolve(o.out), pairAbs = resolve(o.pair);
+  await saveEditor(o.out, editor, {
+    rows,
+    pair: relative(outAbs, pairAbs) || '.',
+    training: {
+      command: `aueditnet train editor --data ${o.data} --fold ${fold.fold} --pair ${o.pair} --fpre ${o.fpre} --id ${o.id} --out ${o.out}${o.config ? ` --config ${o.config}` : ''} --steps ${steps} --batch ${batch} --lr ${lr} --seed ${seed} --every ${every}`,
+      fold: fold.fold,
+      subjects,
+      frames: images.count,
+      steps: result.step,
+      wallSecondsThisRun: Math.round((performance.now() - t0) / 1000),
+      backend: runtime.backend,
+      threads: runtime.threads,
+      lastLosses: result.logs,
+    },
+  });
+  editor.dispose();
+  process.stdout.write(`wrote ${o.out}/editor.safetensors and editor.json\n`);
+}
+
+export function register(train: Command): void {
+  train
+    .command('editor')
+    .description('train AUEditNet on the training subjects of a DISFA-layout fold (frozen GAN pair, F_pre and F_id)')
+    .requiredOption('--data <dir>', 'DISFA-layout data set (e.g. from `aueditnet synth disfa`)')
+    .option('--fold <k>', 'train on the two other parts of the standard 3-fold subject split', '3')
+    .option('--pair <dir>', 'GAN pair folder (generator + encoder)', 'models/synthfacs-64')
+    .option('--fpre <dir>', 'folder or file of the F_pre network', 'models/synthfacs-64')
+    .option('--id <dir>', 'folder or file of the F_id network (fid.safetensors)', 'models/synthfacs-64')
+    .requiredOption('--out <dir>', 'output folder: editor.safetensors, editor.json, checkpoint.safetensors, latents-train.safetensors')
+    .option('--config <file>', 'JSON with editor settings over the defaults: branch single|dual, modules flat|levelwise, labelMapping, levels, lambda {R,P,F,ID,L}, sizes')
+    .option('--steps <n>', 'optimizer steps', '4000')
+    .option('--batch <n>', 'triples per step', '8')
+    .option('--lr <x>', 'Adam learning rate', '1e-4')
+    .option('--seed <n>', 'seed of the initial weights and the triple order', '1')
+    .option('--every <k>', 'use every k-th frame', '2')
+    .option('--checkpoint-every <n>', 'steps between checkpoints', '200')
+    .option('--resume', 'continue from <out>/checkpoint.safetensors')
+    .option('--quiet', 'no progress output')
+    .action((o: Options & { checkpointEvery: string }) => run({ ...o, ckpt: o.checkpointEvery }));
+}
