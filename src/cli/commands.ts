@@ -24,6 +24,7 @@ export function registerCommands(program: Command): void {
   synth(program);
   train(program);
   estimate(program);
+  evaluate(program);
   edit(program);
   neutral(program);
   transfer(program);

@@ -1,0 +1,226 @@
+/**
+ * `aueditnet eval` (issue #6 part 5): same-subject seeded pairs, Table-1/2 aggregation on hand-made
+ * numbers, and an end-to-end run on tiny random models (32 px) and a tiny SynthFACS set that writes
+ * report.json / report.md / grid.png and reproduces its numbers for the same seed.
+ */
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { AU_COUNT, AU_ORDER } from '../../src/data/aus.js';
+import { AUEditNet } from '../../src/editor/auEditNet.js';
+import { resolveEditorConfig } from '../../src/editor/config.js';
+import { saveDirections } from '../../src/editor/directions.js';
+import { saveEditor } from '../../src/editor/editorFiles.js';
+import { gridRows, meanSd, selectPairs, summarise, type MethodRaw } from '../../src/eval/editProtocol.js';
+import { table1, table2 } from '../../src/eval/reportTables.js';
+import { buildEstimator, saveEstimator } from '../../src/estimators/model.js';
+import type { EncoderConfig, GeneratorConfig } from '../../src/gan/config.js';
+import { Encoder } from '../../src/gan/encoder.js';
+import { Generator } from '../../src/gan/generator.js';
+import { saveEncoder, saveGenerator } from '../../src/gan/modelDir.js';
+import { readImage } from '../../src/io/image.js';
+import { initRuntime } from '../../src/runtime/index.js';
+import { writeDisfa } from '../../src/synth/disfa-writer.js';
+import { cli } from '../cli/helpers.js';
+import { tempDir } from '../data/temp.js';
+
+describe('selectPairs', () => {
+  const subjects = [
+    { id: 'SN003', frames: 40 },
+    { id: 'SN029', frames: 31 },
+    { id: 'SN023', frames: 1 },
+  ];
+
+  it('pairs frames of one subject, every k-th frame, never a frame with itself', () => {
+    const pairs = selectPairs(subjects, { every: 3, seed: 7 });
+    expect(pairs).toHaveLength(14 + 11); // SN023 has a single frame: no pairs
+    for (const p of pairs) {
+      expect(p.source).not.toBe(p.target);
+      expect((p.source - 1) % 3).toBe(0);
+      expect((p.target - 1) % 3).toBe(0);
+      expect(p.target).toBeLessThanOrEqual(subjects.find((s) => s.id === p.subject)!.frames);
+    }
+    expect(pairs.filter((p) => p.subject === 'SN003').map((p) => p.source)).toEqual(Array.from({ length: 14 }, (_, i) => 1 + 3 * i));
+  });
+
+  it('is seeded: same seed, same pairs; another seed, other targets; subjects independent', () => {
+    const a = selectPairs(subjects, { every: 1, seed: 1 });
+    expect(selectPairs(subjects, { every: 1, seed: 1 })).toEqual(a);
+    expect(selectPairs(subjects, { every: 1, seed: 2 })).not.toEqual(a);
+    const alone = selectPairs([subjects[1]!], { every: 1, seed: 1 });
+    expect(a.filter((p) => p.subject === 'SN029')).toEqual(alone);
+  });
+
+  it('keeps a seeded subsample of at most maxPairs, in order', () => {
+    const all = selectPairs(subjects, { every: 1, seed: 4 });
+    const some = selectPairs(subjects, { every: 1, seed: 4, maxPairs: 10 });
+    expect(some).toHaveLength(10);
+    expect(selectPairs(subjects, { every: 1, seed: 4, maxPairs: 10 })).toEqual(some);
+    const pos = some.map((p) => all.findIndex((q) => q.subject === p.subject && q.source === p.source));
+    expect(pos.every((x) => x >= 0)).toBe(true);
+    expect([...pos].sort((x, y) => x - y)).toEqual(pos);
+    expect(gridRows(70, 4)).toEqual([0, 23, 46, 69]);
+    expect(gridRows(2, 4)).toEqual([0, 1]);
+  });
+});
+
+describe('summarise', () => {
+  // 4 pairs; targets vary in every AU
+  const P = 4;
+  const targets = new Float32Array(P * AU_COUNT).map((_, k) => ((k * 7) % 5) + (k % AU_COUNT === 0 ? Math.floor(k / AU_COUNT) : 0));
+  const method = (name: string, hestTar: Float32Array, hestN: Float32Array | null): MethodRaw => ({
+    name,
+    kind: 'aueditnet',
+    hestTar,
+    hestN,
+    idReal: Float64Array.from([0.1, 0.3, 0.2, 0.4]),
+    idInverted: new Float64Array(P),
+    l2Real: Float64Array.from([1, 1, 1, 1]),
+    l2Inverted: Float64Array.from([0, 2, 0, 2]),
+    l2Oracle: null,
+  });
+
+  it('a perfect method has ICC 1 and MSE 0; a constant one ICC 0 and the mean squared offset', () => {
+    const constant = new Float32Array(P * AU_COUNT).fill(2);
+    const neutral = new Float32Array(P * AU_COUNT).fill(0.5);
+    const s = summarise({ targets, hestReal: targets, hestOracle: null, methods: [method('perfect', targets.slice(), null), method('constant', constant, neutral)] }, AU_ORDER);
+    const [perfect, c] = s.methods;
+    for (const x of perfect!.edit.perAu) {
+      expect(x.icc).toBeCloseTo(1, 10);
+      expect(x.mse).toBe(0);
+    }
+    expect(perfect!.neutral).toBeNull();
+    AU_ORDER.forEach((au, j) => {
+      const col = Array.from({ length: P }, (_, i) => targets[i * AU_COUNT + j]!);
+      const want = col.reduce((t, v) => t + (v - 2) ** 2, 0) / P;
+      expect(c!.edit.perAu[j]!.au).toBe(au);
+      expect(c!.edit.perAu[j]!.mse).toBeCloseTo(want, 10);
+      expect(c!.edit.perAu[j]!.icc).toBeCloseTo(0, 10);
+    });
+    expect(c!.neutral!.meanMse).toBeCloseTo(0.25, 10);
+    expect(c!.identity.real.mean).toBeCloseTo(0.25, 10);
+    expect(c!.l2.inverted).toEqual({ mean: 1, sd: Math.sqrt(4 / 3) });
+    expect(s.reference.real.meanMse).toBe(0);
+    expect(s.reference.oracle).toBeNull();
+    const md1 = table1(s, AU_ORDER);
+    expect(md1).toContain('| constant (N) |');
+    expect(md1).toContain('| perfect | 1.000 |');
+    expect(table2(s)).toContain('| constant | Real | 0.250 ± 0.129 | 1.0000 ± 0.0000 |');
+  });
+
+  it('meanSd of one value has sd 0; of none NaN', () => {
+    expect(meanSd([3])).toEqual({ mean: 3, sd: 0 });
+    expect(Number.isNaN(meanSd([]).mean)).toBe(true);
+  });
+});
+
+describe('aueditnet eval (tiny models)', () => {
+  const root = tempDir('aueditnet-eval-');
+  const dataDir = join(root, 'disfa');
+  const editorDir = join(root, 'editor');
+  const variantDir = join(root, 'variant-flat');
+  const badDir = join(root, 'bad-rows');
+  const dirsDir = join(root, 'directions');
+  const tinyG: GeneratorConfig = { size: 32, styleDim: 16, nMlp: 2, lrMlp: 1, channels: { '4': 8, '8': 8, '16': 8, '32': 4 }, blurKernel: [1, 3, 3, 1] };
+  const tinyE: EncoderConfig = {
+    inputSize: 32,
+    mode: 'ir',
+    units: [1, 1, 1, 1],
+    widths: [4, 8, 8, 8],
+    seReduction: 4,
+    styleDim: 16,
+    blockWidth: 8,
+    styleCount: 8,
+    coarseInd: 3,
+    middleInd: 5,
+    structure: 'e4e',
+    progressiveStage: 18,
+  };
+  const edCfg = (over: Record<string, unknown> = {}) => resolveEditorConfig({ levels: [0, 1, 2, 3, 4, 5], styleDim: 16, hidden: 16, zDim: 6, psiHidden: 4, ...over });
+
+  beforeAll(async () => {
+    await initRuntime();
+    await writeDisfa({ out: dataDir, size: 32, frames: 6, subjects: ['SN003', 'SN029', 'SN001', 'SN002'], seed: 3, nuisance: true, workers: 0 });
+    for (const d of [editorDir, variantDir, badDir, dirsDir]) mkdirSync(d);
+    const g = new Generator(tinyG, { seed: 2 });
+    const e = new Encoder(tinyE, { seed: 1 });
+    await saveGenerator(editorDir, g);
+    await saveEncoder(editorDir, e);
+    g.dispose();
+    e.dispose();
+    const ed = new AUEditNet(edCfg(), 1).build(8);
+    await saveEditor(editorDir, ed, { rows: 8, pair: '.' });
+    ed.dispose();
+    const flat = new AUEditNet(edCfg({ modules: 'flat' }), 2).build(8);
+    await saveEditor(variantDir, flat, { rows: 8, pair: relative(variantDir, editorDir) });
+    flat.dispose();
+    const bad = new AUEditNet(edCfg(), 3).build(7);
+    await saveEditor(badDir, bad, { rows: 7, pair: relative(badDir, editorDir) });
+    bad.dispose();
+    const hest = buildEstimator('hest', { stem: 4, stages: [4, 8], hidden: 8, outputs: 12 }, 32, 5);
+    await saveEstimator(editorDir, hest, { note: 'test' });
+    hest.params.dispose();
+    const idm = buildEstimator('idmetric', { family: 'vgg', widths: [4, 8], embedding: 8 }, 16, 6);
+    await saveEstimator(editorDir, idm, { note: 'test' });
+    idm.params.dispose();
+    const P = 8 * 16;
+    const rnd = (n: number, k: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 12.9898 + k) * 0.05);
+    await saveDirections(dirsDir, { L: 8, D: 16, directions: rnd(12 * P, 1), readout: rnd(12 * P, 2), latentMean: rnd(P, 3), labelMean: new Float32Array(12).fill(0.5) }, { note: 'test' });
+  }, 120_000);
+
+  const args = (out: string) => ['eval', '--data', dataDir, '--fold', '3', '--editor', editorDir, '--variants', variantDir, '--directions', dirsDir, '--every', '1', '--max-pairs', '10', '--seed', '3', '--batch', '4', '--out', out];
+
+  it('writes report.json, report.md and grid.png with a row per method, and reproduces them for the seed', async () => {
+    const out1 = join(root, 'r1'), out2 = join(root, 'r2');
+    const r = await cli(args(out1));
+    expect(r.code, r.stderr).toBe(0);
+    for (const f of ['report.json', 'report.md', 'grid.png']) expect(existsSync(join(out1, f)), f).toBe(true);
+    const rep = JSON.parse(readFileSync(join(out1, 'report.json'), 'utf8')) as {
+      counts: { pairs: number; perSubject: Record<string, number>; methods: string[] };
+      data: { testSubjects: string[]; oracle: boolean };
+      models: { role: string; sha256: string }[];
+      summary: { methods: { name: string; edit: { perAu: { mse: number; icc: number | null }[]; meanMse: number }; neutral: { meanMse: number } | null; identity: { real: { mean: number } }; l2: { real: { mean: number }; inverted: { mean: number } }; oracle: { l2: { mean: number }; hest: { meanMse: number } } | null }[] };
+      pairs: [string, number, number][];
+      grid: { columns: string[] };
+    };
+    expect(rep.data.testSubjects).toEqual(['SN003', 'SN029']);
+    expect(rep.counts.pairs).toBe(10);
+    expect(rep.counts.methods).toEqual(['AUEditNet', 'variant-flat', 'linear directions', 'GAN inversion (source)', 'GAN inversion (target)']);
+    expect(rep.models.map((m) => m.role)).toEqual(['generator', 'encoder', 'editor', 'variant variant-flat', 'directions', 'hest', 'idmetric']);
+    expect(rep.models.every((m) => /^[0-9a-f]{64}$/.test(m.sha256))).toBe(true);
+    expect(rep.data.oracle).toBe(true);
+    for (const [s] of rep.pairs) expect(['SN003', 'SN029']).toContain(s);
+    for (const m of rep.summary.methods) {
+      for (const x of m.edit.perAu) expect(Number.isFinite(x.mse)).toBe(true);
+      for (const v of [m.edit.meanMse, m.identity.real.mean, m.l2.real.mean, m.l2.inverted.mean, m.oracle!.l2.mean, m.oracle!.hest.meanMse]) expect(Number.isFinite(v)).toBe(true);
+      expect(m.neutral === null).toBe(m.name.startsWith('GAN inversion'));
+    }
+    expect(rep.summary.methods.find((m) => m.name === 'GAN inversion (target)')!.l2.inverted.mean).toBe(0);
+    expect(rep.grid.columns).toEqual(['source', 'target', 'oracle', 'AUEditNet', 'variant-flat', 'linear directions', 'GAN inversion (source)', 'GAN inversion (target)', 'AUEditNet Î_N']);
+    const md = readFileSync(join(out1, 'report.md'), 'utf8');
+    for (const row of ['| AUEditNet |', '| variant-flat |', '| linear directions |', '| GAN inversion (source) |', '| AUEditNet (N) |', '| linear directions (N) |', '| AUEditNet | Real |']) expect(md).toContain(row);
+    const grid = await readImage(join(out1, 'grid.png'));
+    expect([grid.width, grid.height]).toEqual([9 * 32 + 10 * 2, 4 * 32 + 5 * 2]);
+
+    const again = await cli([...args(out2), '--quiet']);
+    expect(again.code, again.stderr).toBe(0);
+    const strip = (s: string) => s.replaceAll(out2, out1);
+    expect(strip(readFileSync(join(out2, 'report.json'), 'utf8'))).toBe(readFileSync(join(out1, 'report.json'), 'utf8'));
+    expect(strip(readFileSync(join(out2, 'report.md'), 'utf8'))).toBe(md);
+  }, 300_000);
+
+  it('explains bad inputs in one line', async () => {
+    const rows = await cli(['eval', '--data', dataDir, '--editor', badDir, '--out', join(root, 'o3')]);
+    expect(rows.code).toBe(2);
+    expect(rows.stderr).toMatch(/trained on W\+ with 7 rows.*has 8/);
+    const noData = await cli(['eval', '--data', join(root, 'nodata'), '--editor', editorDir, '--out', join(root, 'o3')]);
+    expect(noData.code).toBe(2);
+    expect(noData.stderr).toMatch(/nodata.*no such directory/);
+    const noHest = await cli(['eval', '--data', dataDir, '--editor', variantDir, '--out', join(root, 'o3')]);
+    expect(noHest.code).toBe(2);
+    expect(noHest.stderr).toMatch(/variant-flat.*hest\.safetensors.*--hest/);
+    const help = await cli(['eval', '--help']);
+    expect(help.stdout).toContain('--max-pairs');
+    expect(help.stdout).toContain('--variants');
+  }, 120_000);
+});
