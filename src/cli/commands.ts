@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { register as convert } from './convert.js';
+import { register as demo } from './demo.js';
 import { register as doctor } from './doctor.js';
 import { register as edit } from './edit.js';
 import { register as estimate } from './estimate.js';
@@ -28,4 +29,5 @@ export function registerCommands(program: Command): void {
   edit(program);
   neutral(program);
   transfer(program);
+  demo(program);
 }

@@ -3,7 +3,7 @@
  * the way the shipped model is (one folder): AU validation, keep vs reset, the resize warning,
  * flat tensor memory over 100 edits, and the commands' files and errors.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AUEditNet } from '../../src/editor/auEditNet.js';
@@ -18,6 +18,7 @@ import { readImage, writePng, type RgbImage } from '../../src/io/image.js';
 import { initRuntime, tf } from '../../src/runtime/index.js';
 import { renderRgb } from '../../src/synth/canvas-node.js';
 import { sampleIdentity } from '../../src/synth/identity.js';
+import { buildEstimator, saveEstimator } from '../../src/estimators/model.js';
 import { cli } from '../cli/helpers.js';
 import { tempDir } from '../gan/helpers.js';
 
@@ -56,6 +57,9 @@ beforeAll(async () => {
   const ed = new AUEditNet(resolveEditorConfig({ levels: [0, 1, 2, 3, 4, 5, 6, 7], styleDim: 16, hidden: 16, zDim: 6, psiHidden: 4 }), 3).build(8);
   await saveEditor(dir, ed, { rows: 8, pair: '.' });
   [g, e, ed].forEach((m) => m.dispose());
+  const hest = buildEstimator('hest', { stem: 4, stages: [4, 8], hidden: 8, outputs: 12 }, 32, 7);
+  await saveEstimator(dir, hest, {});
+  hest.params.dispose();
   face32 = join(dir, 'face32.png');
   face64 = join(dir, 'face64.png');
   await writePng(face32, face(32, 5));
@@ -156,5 +160,22 @@ describe('edit / neutral / transfer commands', () => {
     const missing = await cli(['neutral', join(out, 'nope.png'), '--model', dir]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/nope\.png: no such file/);
+  }, 180_000);
+});
+
+describe('demo', () => {
+  it('writes demo.png and demo.json with H_est measurements for every edit, and prints the table', async () => {
+    const out = tempDir();
+    const r = await cli(['demo', '--model', dir, '--out', out, '--faces', '2', '--quiet']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/smile 4\s+AU12\s+4\.00/);
+    expect(readFileSync(join(out, 'demo.png')).subarray(1, 4).toString()).toBe('PNG');
+    const j = JSON.parse(readFileSync(join(out, 'demo.json'), 'utf8')) as { summary: { edit: string; au: string; target: number; measured: number }[]; faces: unknown[] };
+    expect(j.faces).toHaveLength(2);
+    expect(j.summary.map((s) => `${s.edit}/${s.au}`)).toEqual(['AU12 = 4/AU12', 'AU4 = 4/AU4', 'AU26 = 4/AU26', 'smile 2/AU6', 'smile 2/AU12', 'smile 4/AU6', 'smile 4/AU12']);
+    expect(j.summary.every((s) => Number.isFinite(s.measured))).toBe(true);
+    const bad = await cli(['demo', '--model', dir, '--faces', '12']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--faces 12: expected 1–9/);
   }, 180_000);
 });
