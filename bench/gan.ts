@@ -1,7 +1,7 @@
 // Speed of the GAN pair at batch 1 (issue 4's measures), random weights:
 //   gen1024  the official-size generator (1024 px, config-f widths, 18 W+ rows): seconds per image
 //   enc256   the official e4e encoder (IR-SE-50, 256 px input, 18 × 512): seconds per image
-//   pair64   a light 64-px pair, encode + generate: milliseconds
+//   pair64   the SynthFACS 64-px pair's architecture, encode + generate: milliseconds
 // Options: --runs N (timed runs after one warm-up, default 3), --only gen1024|enc256|pair64,
 // --torch <script.py> (runs the PyTorch reference, e.g. /tmp/torch_gen_bench.py, with --python <exe>,
 // default python3, and reports the ratio).
@@ -11,24 +11,12 @@ import { promisify } from 'node:util';
 import { ffhqEncoderConfig, ffhqGeneratorConfig, type EncoderConfig, type GeneratorConfig } from '../src/gan/config.js';
 import { Encoder } from '../src/gan/encoder.js';
 import { Generator } from '../src/gan/generator.js';
+import { synthfacsPairConfig } from '../src/gan/pairTrainer.js';
 import { initRuntime, machineInfo, measureConv, tf } from '../src/runtime/index.js';
 
-/** The light pair: generator widths of shared/notes/runtime.md, an IR-SE encoder of 16–128 channels with 128-wide style blocks. */
-export const LIGHT_GENERATOR: GeneratorConfig = { size: 64, styleDim: 512, nMlp: 8, lrMlp: 0.01, channels: { '4': 128, '8': 128, '16': 128, '32': 64, '64': 32 }, blurKernel: [1, 3, 3, 1] };
-export const LIGHT_ENCODER: EncoderConfig = {
-  inputSize: 64,
-  mode: 'ir_se',
-  units: [2, 2, 2, 2],
-  widths: [16, 32, 64, 128],
-  seReduction: 16,
-  styleDim: 512,
-  blockWidth: 128,
-  styleCount: 10,
-  coarseInd: 3,
-  middleInd: 7,
-  structure: 'e4e',
-  progressiveStage: 18,
-};
+/** The SynthFACS pair's architecture (the embedded default, src/gan/pairTrainer.ts). */
+export const LIGHT_GENERATOR: GeneratorConfig = synthfacsPairConfig().generator;
+export const LIGHT_ENCODER: EncoderConfig = synthfacsPairConfig().encoder;
 
 function stats(ms: number[]): { medianMs: number; minMs: number; runs: number } {
   const s = [...ms].sort((a, b) => a - b);
