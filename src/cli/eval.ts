@@ -12,24 +12,23 @@ import { AU_ORDER } from '../data/aus.js';
 import { openDisfa } from '../data/disfa.js';
 import { disfaFold } from '../data/folds.js';
 import { disfaDataHash } from '../data/latentCache.js';
-import { readTruth, truthPath, type TruthFrame } from '../data/truth.js';
+import { readTruth, truthPath } from '../data/truth.js';
 import { loadDirections, type LinearDirections } from '../editor/directions.js';
 import { EDITOR_FILE, EDITOR_JSON, loadEditorNet, type EditorMeta } from '../editor/editorFiles.js';
 import type { AUEditNet } from '../editor/auEditNet.js';
 import { fileError, UserError } from '../errors.js';
-import { estimatorFiles, loadEstimator, type Estimator, type EstimatorKind } from '../estimators/model.js';
-import { editorMethod, gridRows, inversionSource, inversionTarget, linearMethod, runProtocol, selectPairs, summarise, type EvalMethod, type EvalPair, type GridImages } from '../eval/editProtocol.js';
+import { estimatorFiles, loadEstimator, type EstimatorKind } from '../estimators/model.js';
+import { editorMethod, gridRows, inversionSource, inversionTarget, linearMethod, oracleRenderer, runProtocol, selectPairs, summarise, type EvalMethod, type GridImages, type SubjectTruth } from '../eval/editProtocol.js';
 import { oracleTable, table1, table2 } from '../eval/reportTables.js';
 import { sha256File } from '../gan/checkpoint.js';
 import type { Encoder } from '../gan/encoder.js';
 import type { Generator } from '../gan/generator.js';
 import { loadModels } from '../gan/modelDir.js';
 import { writeFileAtomic } from '../io/atomic.js';
-import { readImage, writePng } from '../io/image.js';
+import { readImage } from '../io/image.js';
 import { initRuntime } from '../runtime/index.js';
-import { renderRgb } from '../synth/canvas-node.js';
-import { asIdentity, subjectIdentity, type Identity } from '../synth/identity.js';
-import { asNuisance } from '../synth/nuisance.js';
+import { newCanvas } from '../synth/canvas-node.js';
+import { asIdentity, subjectIdentity } from '../synth/identity.js';
 import { requireDir } from './foldLatents.js';
 import { progress } from './progress.js';
 
@@ -64,11 +63,10 @@ interface ModelFile {
   sha256: string;
 }
 
-function loadEstimatorFrom(dir: string, kind: EstimatorKind, flag: string): Estimator {
+function checkEstimator(dir: string, kind: EstimatorKind, flag: string): void {
   const { weights, json } = estimatorFiles(dir, kind);
   if (!existsSync(dir)) throw fileError(dir, `no such file or directory (${flag})`);
   if (!existsSync(weights) || !existsSync(json)) throw fileError(dir, `has no ${path.basename(weights)} + ${path.basename(json)} (pass ${flag} DIR; made by \`aueditnet train ${kind}\`)`);
-  return loadEstimator(dir, kind);
 }
 
 function loadEditorChecked(dir: string, rows: number, what: string): { editor: AUEditNet; meta: EditorMeta } {
@@ -89,19 +87,57 @@ function uniqueName(name: string, taken: Set<string>): string {
   return n;
 }
 
-/** Cells side by side with a 2-px white gap, as one [0, 1] RGB image. */
-function composeGrid(g: GridImages): { width: number; height: number; data: Float32Array } {
-  const gap = 2, S = g.size;
-  const cols = g.columns.length, rows = Math.max(1, g.rows.length);
-  const width = cols * S + (cols + 1) * gap, height = rows * S + (rows + 1) * gap;
-  const data = new Float32Array(width * height * 3).fill(1);
-  g.rows.forEach((cells, r) =>
+const FONT = "'DejaVu Sans', Arial, sans-serif";
+
+/** Splits a column title into at most two lines of about `width` characters. */
+function titleLines(title: string, width: number): string[] {
+  if (title.length <= width) return [title];
+  const words = title.split(' ');
+  let first = '';
+  while (words.length > 1 && (first ? `${first} ${words[0]}` : words[0]!).length <= width) first = first ? `${first} ${words.shift()}` : words.shift()!;
+  return first ? [first, words.join(' ')] : [title];
+}
+
+/**
+ * The Fig.-2-style grid as PNG bytes: a header row with the column titles, a left column with
+ * "subject source→target", cells upscaled (nearest neighbour, integer factor) to at least 96 px.
+ */
+function gridPng(g: GridImages): Buffer {
+  const S = g.size;
+  const k = Math.max(1, Math.ceil(96 / S));
+  const D = S * k;
+  const gap = 4, font = 11, left = 74, top = font * 3 + gap;
+  const cols = g.columns.length, rows = g.rows.length;
+  const width = left + cols * (D + gap), height = top + Math.max(1, rows) * (D + gap);
+  const { canvas, ctx } = newCanvas(width, height);
+  ctx.fillStyle = '#ffffff';
+  ctx.fillRect(0, 0, width, height);
+  ctx.fillStyle = '#1d1d1f';
+  ctx.font = `${font}px ${FONT}`;
+  ctx.textBaseline = 'middle';
+  ctx.textAlign = 'center';
+  const chars = Math.max(8, Math.floor(D / (font * 0.55)));
+  g.columns.forEach((c, i) => titleLines(c, chars).forEach((line, l, all) => ctx.fillText(line, left + i * (D + gap) + D / 2, top / 2 + (l - (all.length - 1) / 2) * (font + 2))));
+  ctx.textAlign = 'left';
+  g.rows.forEach((cells, r) => {
+    const y0 = top + r * (D + gap);
+    const p = g.pairs[r]!;
+    ctx.fillStyle = '#1d1d1f';
+    ctx.fillText(p.subject, 4, y0 + D / 2 - font * 0.7);
+    ctx.fillText(`${p.source} → ${p.target}`, 4, y0 + D / 2 + font * 0.7);
     cells.forEach((cell, c) => {
-      const x0 = gap + c * (S + gap), y0 = gap + r * (S + gap);
-      for (let y = 0; y < S; y++) data.set(cell.subarray(y * S * 3, (y + 1) * S * 3), ((y0 + y) * width + x0) * 3);
-    }),
-  );
-  return { width, height, data };
+      const img = ctx.createImageData(D, D);
+      for (let y = 0; y < D; y++) {
+        for (let x = 0; x < D; x++) {
+          const src = (Math.floor(y / k) * S + Math.floor(x / k)) * 3, dst = (y * D + x) * 4;
+          for (let ch = 0; ch < 3; ch++) img.data[dst + ch] = Math.round(Math.min(1, Math.max(0, cell[src + ch]!)) * 255);
+          img.data[dst + 3] = 255;
+        }
+      }
+      ctx.putImageData(img, left + c * (D + gap), y0);
+    });
+  });
+  return canvas.toBuffer('image/png');
 }
 
 /** JSON with NaN/Infinity as null and typed arrays as plain arrays. */
@@ -123,6 +159,8 @@ async function run(o: Options): Promise<void> {
   if (o.directions) requireDir(o.directions, 'the linear-direction folder of --directions');
   const hestDir = o.hest ?? o.editor;
   const idDir = o.idmetric ?? o.editor;
+  checkEstimator(hestDir, 'hest', '--hest');
+  checkEstimator(idDir, 'idmetric', '--idmetric');
 
   await initRuntime();
   const ds = await openDisfa(o.data);
@@ -179,15 +217,15 @@ async function run(o: Options): Promise<void> {
     }
     methods.push(inversionSource, inversionTarget);
 
-    const hest = loadEstimatorFrom(hestDir, 'hest', '--hest');
+    const hest = loadEstimator(hestDir, 'hest');
     disposers.push(() => hest.params.dispose());
-    const idmetric = loadEstimatorFrom(idDir, 'idmetric', '--idmetric');
+    const idmetric = loadEstimator(idDir, 'idmetric');
     disposers.push(() => idmetric.params.dispose());
     await file('hest', estimatorFiles(hestDir, 'hest').weights);
     await file('idmetric', estimatorFiles(idDir, 'idmetric').weights);
 
     // the oracle: SynthFACS truth of every test subject
-    let truth: Map<string, { identity: Identity; frames: TruthFrame[] }> | null = null;
+    let truth: Map<string, SubjectTruth> | null = null;
     if (ds.kind === 'synthfacs' && testSubjects.every((s) => existsSync(truthPath(o.data, s)))) {
       const manifestSubjects = (ds.manifest?.['subjects'] ?? []) as { id?: string; identity?: unknown }[];
       truth = new Map();
@@ -196,13 +234,7 @@ async function run(o: Options): Promise<void> {
         truth.set(s, { identity: m?.identity ? asIdentity(m.identity) : subjectIdentity(s), frames: await readTruth(o.data, s) });
       }
     }
-    const oracle = truth
-      ? (p: EvalPair, target: ArrayLike<number>, size: number) => {
-          const t = truth.get(p.subject)!;
-          const n = t.frames[p.source - 1]?.nuisance;
-          return renderRgb({ identity: t.identity, aus: Float64Array.from(target), nuisance: n ? asNuisance(n) : null }, size);
-        }
-      : undefined;
+    const oracle = truth ? oracleRenderer(truth) : undefined;
 
     const bar = progress('evaluating pairs', pairs.length, { quiet: o.quiet });
     const raw = await runProtocol(
@@ -279,7 +311,7 @@ async function run(o: Options): Promise<void> {
     ].join('\n');
 
     mkdirSync(o.out, { recursive: true });
-    await writePng(path.join(o.out, 'grid.png'), composeGrid(raw.grid));
+    await writeFileAtomic(path.join(o.out, 'grid.png'), gridPng(raw.grid));
     await writeFileAtomic(path.join(o.out, 'report.md'), md);
     await writeFileAtomic(path.join(o.out, 'report.json'), toJson(report));
     process.stdout.write(`${table1(summary, AU_ORDER)}\n\n${table2(summary)}\n\nwrote ${path.join(o.out, 'report.json')}, report.md and grid.png\n`);

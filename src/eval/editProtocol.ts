@@ -30,6 +30,7 @@
  */
 import { AU_COUNT } from '../data/aus.js';
 import { mixSeed, Rng } from '../data/random.js';
+import type { TruthFrame } from '../data/truth.js';
 import type { AUEditNet } from '../editor/auEditNet.js';
 import type { LinearDirections } from '../editor/directions.js';
 import { estimateAus } from '../estimators/evaluate.js';
@@ -40,6 +41,9 @@ import type { Generator } from '../gan/generator.js';
 import { encoderInput, resizeBilinearPil } from '../gan/preprocess.js';
 import type { RgbImage } from '../io/image.js';
 import { tf } from '../runtime/tf.js';
+import { renderRgb } from '../synth/canvas-node.js';
+import type { Identity } from '../synth/identity.js';
+import { asNuisance } from '../synth/nuisance.js';
 import { auScores, type AuScores } from './auMetrics.js';
 import { euclideanDistance } from './identity.js';
 import { imageL2 } from './imageDistance.js';
@@ -138,6 +142,26 @@ export function linearMethod(name: string, dirs: LinearDirections): EvalMethod {
 
 export const inversionSource: EvalMethod = { name: 'GAN inversion (source)', kind: 'inversion-source', apply: (x) => ({ wTar: x.wSrc }) };
 export const inversionTarget: EvalMethod = { name: 'GAN inversion (target)', kind: 'inversion-target', apply: (x) => ({ wTar: x.wTar }) };
+
+/** A SynthFACS subject's fixed identity and per-frame truth (from truth/SNxxx.jsonl). */
+export interface SubjectTruth {
+  identity: Identity;
+  frames: readonly TruthFrame[];
+}
+
+/**
+ * The oracle of a pair: the exact render of the source subject with the source frame's nuisance and
+ * the given AU intensities (RGB bytes at `size` px). With the source frame's own truth AUs it
+ * reproduces the source frame pixel for pixel.
+ */
+export function oracleRenderer(truth: ReadonlyMap<string, SubjectTruth>): (pair: EvalPair, aus: ArrayLike<number>, size: number) => Uint8Array {
+  return (pair, aus, size) => {
+    const t = truth.get(pair.subject);
+    if (!t) throw new Error(`no truth for subject ${pair.subject}`);
+    const n = t.frames[pair.source - 1]?.nuisance;
+    return renderRgb({ identity: t.identity, aus: Float64Array.from(aus), nuisance: n ? asNuisance(n) : null }, size);
+  };
+}
 
 // ---------------------------------------------------------------------------------------------
 // running

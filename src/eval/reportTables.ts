@@ -9,7 +9,9 @@ import type { MeanSd, ProtocolSummary } from './editProtocol.js';
 
 /** 3 decimals; NaN (undefined ICC) as an em dash. */
 export function num(v: number | null | undefined, digits = 3): string {
-  return v === null || v === undefined || Number.isNaN(v) ? '—' : v.toFixed(digits);
+  if (v === null || v === undefined || Number.isNaN(v)) return '—';
+  const s = v.toFixed(digits);
+  return /^-0\.0*$/.test(s) ? s.slice(1) : s;
 }
 
 const row = (cells: string[]) => `| ${cells.join(' | ')} |`;

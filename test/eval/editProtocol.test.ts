@@ -11,7 +11,10 @@ import { AUEditNet } from '../../src/editor/auEditNet.js';
 import { resolveEditorConfig } from '../../src/editor/config.js';
 import { saveDirections } from '../../src/editor/directions.js';
 import { saveEditor } from '../../src/editor/editorFiles.js';
-import { gridRows, meanSd, selectPairs, summarise, type MethodRaw } from '../../src/eval/editProtocol.js';
+import { gridRows, meanSd, oracleRenderer, selectPairs, summarise, type MethodRaw } from '../../src/eval/editProtocol.js';
+import { openDisfa } from '../../src/data/disfa.js';
+import { readTruth } from '../../src/data/truth.js';
+import { asIdentity } from '../../src/synth/identity.js';
 import { table1, table2 } from '../../src/eval/reportTables.js';
 import { buildEstimator, saveEstimator } from '../../src/estimators/model.js';
 import type { EncoderConfig, GeneratorConfig } from '../../src/gan/config.js';
@@ -200,7 +203,8 @@ describe('aueditnet eval (tiny models)', () => {
     const md = readFileSync(join(out1, 'report.md'), 'utf8');
     for (const row of ['| AUEditNet |', '| variant-flat |', '| linear directions |', '| GAN inversion (source) |', '| AUEditNet (N) |', '| linear directions (N) |', '| AUEditNet | Real |']) expect(md).toContain(row);
     const grid = await readImage(join(out1, 'grid.png'));
-    expect([grid.width, grid.height]).toEqual([9 * 32 + 10 * 2, 4 * 32 + 5 * 2]);
+    // 32-px cells shown at 96 px with a 4-px gap, a 74-px label column and a 37-px header
+    expect([grid.width, grid.height]).toEqual([74 + 9 * 100, 37 + 4 * 100]);
 
     const again = await cli([...args(out2), '--quiet']);
     expect(again.code, again.stderr).toBe(0);
@@ -209,8 +213,18 @@ describe('aueditnet eval (tiny models)', () => {
     expect(strip(readFileSync(join(out2, 'report.md'), 'utf8'))).toBe(md);
   }, 300_000);
 
+  it('the oracle reproduces a frame exactly from its truth', async () => {
+    const ds = await openDisfa(dataDir);
+    const m = (ds.manifest!['subjects'] as { id: string; identity: unknown }[]).find((x) => x.id === 'SN029')!;
+    const frames = await readTruth(dataDir, 'SN029');
+    const render = oracleRenderer(new Map([['SN029', { identity: asIdentity(m.identity), frames }]]));
+    const img = await readImage(ds.framePath('SN029', 4));
+    const rgb = render({ subject: 'SN029', source: 4, target: 1 }, frames[3]!.aus, 32);
+    expect(Array.from(rgb)).toEqual(Array.from(img.data, (v) => Math.round(v * 255)));
+  });
+
   it('explains bad inputs in one line', async () => {
-    const rows = await cli(['eval', '--data', dataDir, '--editor', badDir, '--out', join(root, 'o3')]);
+    const rows = await cli(['eval', '--data', dataDir, '--editor', badDir, '--hest', editorDir, '--idmetric', editorDir, '--out', join(root, 'o3')]);
     expect(rows.code).toBe(2);
     expect(rows.stderr).toMatch(/trained on W\+ with 7 rows.*has 8/);
     const noData = await cli(['eval', '--data', join(root, 'nodata'), '--editor', editorDir, '--out', join(root, 'o3')]);
