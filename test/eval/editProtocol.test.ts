@@ -11,7 +11,7 @@ import { AUEditNet } from '../../src/editor/auEditNet.js';
 import { resolveEditorConfig } from '../../src/editor/config.js';
 import { saveDirections } from '../../src/editor/directions.js';
 import { saveEditor } from '../../src/editor/editorFiles.js';
-import { gridRows, meanSd, oracleRenderer, selectPairs, summarise, type MethodRaw } from '../../src/eval/editProtocol.js';
+import { editorMethod, gridRows, inversionSource, meanSd, oracleRenderer, runProtocol, selectPairs, summarise, type MethodRaw } from '../../src/eval/editProtocol.js';
 import { openDisfa } from '../../src/data/disfa.js';
 import { readTruth } from '../../src/data/truth.js';
 import { asIdentity } from '../../src/synth/identity.js';
@@ -22,7 +22,7 @@ import { Encoder } from '../../src/gan/encoder.js';
 import { Generator } from '../../src/gan/generator.js';
 import { saveEncoder, saveGenerator } from '../../src/gan/modelDir.js';
 import { readImage } from '../../src/io/image.js';
-import { initRuntime } from '../../src/runtime/index.js';
+import { initRuntime, tf } from '../../src/runtime/index.js';
 import { writeDisfa } from '../../src/synth/disfa-writer.js';
 import { cli } from '../cli/helpers.js';
 import { tempDir } from '../data/temp.js';
@@ -212,6 +212,33 @@ describe('aueditnet eval (tiny models)', () => {
     expect(strip(readFileSync(join(out2, 'report.json'), 'utf8'))).toBe(readFileSync(join(out1, 'report.json'), 'utf8'));
     expect(strip(readFileSync(join(out2, 'report.md'), 'utf8'))).toBe(md);
   }, 300_000);
+
+  it('runProtocol leaves no tensors behind and does not depend on the batch size', async () => {
+    const ds = await openDisfa(dataDir);
+    const g = new Generator(tinyG, { seed: 2 }).freeze();
+    const e = new Encoder(tinyE, { seed: 1 }).freeze();
+    const ed = new AUEditNet(edCfg(), 1).build(8);
+    const hest = buildEstimator('hest', { stem: 4, stages: [4, 8], hidden: 8, outputs: 12 }, 32, 5);
+    const idm = buildEstimator('idmetric', { family: 'vgg', widths: [4, 8], embedding: 8 }, 16, 6);
+    const pairs = selectPairs([{ id: 'SN003', frames: 6 }], { every: 1, seed: 1, maxPairs: 5 });
+    const frames = { image: (s: string, f: number) => readImage(ds.framePath(s, f)), labels: (s: string, f: number) => ds.label(s, f) };
+    const run = (batch: number) => runProtocol(pairs, [editorMethod('AUEditNet', ed), inversionSource], { generator: g, encoder: e, hest, idmetric: idm }, frames, { batch, gridPairs: [0, 4] });
+    await run(2);
+    const before = tf.memory().numTensors;
+    const a = await run(2);
+    expect(tf.memory().numTensors).toBe(before);
+    const b = await run(5);
+    expect(a.grid.rows).toHaveLength(2);
+    expect(a.grid.rows[0]).toHaveLength(2 + 2 + 1);
+    a.methods.forEach((m, k) => {
+      const n = b.methods[k]!;
+      Array.from(m.hestTar).forEach((v, i) => expect(v).toBeCloseTo(n.hestTar[i]!, 4));
+      Array.from(m.l2Real).forEach((v, i) => expect(v).toBeCloseTo(n.l2Real[i]!, 6));
+    });
+    for (const x of [g, e, ed]) x.dispose();
+    hest.params.dispose();
+    idm.params.dispose();
+  }, 120_000);
 
   it('the oracle reproduces a frame exactly from its truth', async () => {
     const ds = await openDisfa(dataDir);
