@@ -1,0 +1,105 @@
+/**
+ * `aueditnet train editor` end to end on tiny random networks and a tiny DISFA-layout set: the
+ * editor files, the recorded pair path that `loadEditor` follows, a resume that extends the run,
+ * the latent cache reused, and config errors named.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadEditor } from '../../src/editor/api.js';
+import { buildEstimator, saveEstimator } from '../../src/estimators/model.js';
+import type { EncoderConfig, GeneratorConfig } from '../../src/gan/config.js';
+import { Encoder } from '../../src/gan/encoder.js';
+import { Generator } from '../../src/gan/generator.js';
+import { saveEncoder, saveGenerator } from '../../src/gan/modelDir.js';
+import { initRuntime } from '../../src/runtime/index.js';
+import { writeDisfa } from '../../src/synth/disfa-writer.js';
+import { cli } from '../cli/helpers.js';
+import { tempDir } from '../gan/helpers.js';
+
+const tinyG: GeneratorConfig = { size: 32, styleDim: 16, nMlp: 2, lrMlp: 1, channels: { '4': 8, '8': 8, '16': 8, '32': 4 }, blurKernel: [1, 3, 3, 1] };
+const tinyE: EncoderConfig = {
+  inputSize: 32,
+  mode: 'ir',
+  units: [1, 1, 1, 1],
+  widths: [4, 8, 8, 8],
+  seReduction: 4,
+  styleDim: 16,
+  blockWidth: 8,
+  styleCount: 8,
+  coarseInd: 3,
+  middleInd: 5,
+  structure: 'e4e',
+  progressiveStage: 18,
+};
+
+let models: string;
+let data: string;
+let config: string;
+
+beforeAll(async () => {
+  await initRuntime();
+  models = tempDir();
+  const g = new Generator(tinyG, { seed: 1 });
+  const e = new Encoder(tinyE, { seed: 2 });
+  await saveGenerator(models, g);
+  await saveEncoder(models, e);
+  g.dispose();
+  e.dispose();
+  const fpre = buildEstimator('fpre', { widths: [4, 8], convsPerBlock: [1, 1], hidden: 8, outputs: 12 }, 32, 3);
+  const fid = buildEstimator('fid', { family: 'irse', stemStride: 2, widths: [4, 8], embedding: 8 }, 32, 4);
+  await saveEstimator(models, fpre, {});
+  await saveEstimator(models, fid, {});
+  fpre.params.dispose();
+  fid.params.dispose();
+  data = tempDir();
+  // SN001 and SN002 are fold-3 training subjects; SN003 is a test subject
+  await writeDisfa({ out: data, size: 32, frames: 6, subjects: ['SN001', 'SN002', 'SN003'], seed: 4, nuisance: true, workers: 0 });
+  config = join(tempDir(), 'editor.json');
+  writeFileSync(config, JSON.stringify({ styleDim: 16, hidden: 16, zDim: 6, psiHidden: 4, lambda: { P: 0.2 } }));
+}, 120_000);
+
+describe('aueditnet train editor', () => {
+  it('trains, writes the editor files, resumes to more steps and loads through loadEditor', async () => {
+    const out = tempDir();
+    const args = ['train', 'editor', '--data', data, '--fold', '3', '--pair', models, '--fpre', models, '--id', models, '--out', out, '--config', config, '--batch', '2', '--every', '1', '--quiet'];
+    const a = await cli([...args, '--steps', '3']);
+    expect(a.code, a.stderr).toBe(0);
+    expect(a.stderr).toMatch(/note: 24 subjects of fold 3 are not in/);
+    for (const f of ['editor.safetensors', 'editor.json', 'checkpoint.safetensors', 'latents-train.safetensors']) expect(existsSync(join(out, f)), f).toBe(true);
+    const meta = JSON.parse(readFileSync(join(out, 'editor.json'), 'utf8')) as { rows: number; config: { levels: number[]; lambda: { P: number } }; training: { steps: number; subjects: string[] } };
+    expect(meta.rows).toBe(8);
+    expect(meta.config.levels).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect(meta.config.lambda.P).toBe(0.2);
+    expect(meta.training.steps).toBe(3);
+    // in the fold's part order (part 1 = 2 10 1 …)
+    expect(meta.training.subjects).toEqual(['SN002', 'SN001']);
+    const b = await cli([...args, '--steps', '5', '--resume']);
+    expect(b.code, b.stderr).toBe(0);
+    expect(b.stderr).toMatch(/using 12 cached train latents/);
+    expect((JSON.parse(readFileSync(join(out, 'editor.json'), 'utf8')) as { training: { steps: number } }).training.steps).toBe(5);
+    const ed = await loadEditor(out);
+    try {
+      expect(ed.size).toBe(32);
+    } finally {
+      ed.dispose();
+    }
+  }, 300_000);
+
+  it('names a bad config key, a level the generator lacks and a missing F_pre', async () => {
+    const base = ['train', 'editor', '--data', data, '--pair', models, '--fpre', models, '--id', models, '--steps', '1', '--quiet'];
+    const bad = join(tempDir(), 'bad.json');
+    writeFileSync(bad, JSON.stringify({ styleDim: 16, brnch: 'dual' }));
+    const r1 = await cli([...base, '--out', tempDir(), '--config', bad]);
+    expect(r1.code).toBe(2);
+    expect(r1.stderr).toMatch(/bad\.json: unknown key 'brnch'/);
+    const lv = join(tempDir(), 'lv.json');
+    writeFileSync(lv, JSON.stringify({ styleDim: 16, levels: [0, 9] }));
+    const r2 = await cli([...base, '--out', tempDir(), '--config', lv]);
+    expect(r2.code).toBe(2);
+    expect(r2.stderr).toMatch(/level 9 does not exist; the generator has W\+ rows 0–7/);
+    const r3 = await cli([...base, '--out', tempDir(), '--config', config, '--fpre', tempDir()]);
+    expect(r3.code).toBe(2);
+    expect(r3.stderr).toMatch(/fpre\.json: no such file/);
+  }, 180_000);
+});
