@@ -39,6 +39,8 @@ export class AUEditNet {
       const l = { c: tf.zeros([1, AU_N]) as tf.Tensor2D, a: tf.zeros([1, AU_N]) as tf.Tensor2D };
       this.forwardTrain(w, w, l);
       this.transfer(w, w);
+      // Ψ_dec is only reached through the estimates (L_L, `estimate`)
+      this.estimate(w);
     });
     return this;
   }

@@ -137,6 +137,8 @@ export async function runTraining(opts: TrainLoopOptions): Promise<TrainLoopResu
     throw new UserError(`${checkpointPath(opts.dir)}: a checkpoint exists; pass --resume to continue it or choose another --out folder`);
   }
   const vars = Object.values(opts.models).flatMap((p) => p.trainableVariables());
+  const paramCount = () => Object.values(opts.models).reduce((n, p) => n + p.names().length, 0);
+  const built = paramCount();
   let signalled = false;
   const onSignal = () => {
     if (signalled) process.exit(130);
@@ -166,6 +168,10 @@ export async function runTraining(opts: TrainLoopOptions): Promise<TrainLoopResu
         );
       }
       for (const p of Object.values(opts.models)) if (p instanceof Params) commitBatchNorm(p);
+      // a parameter made during a step would be missing from `vars` and silently never trained
+      if (ran === 0 && paramCount() !== built) {
+        throw new Error(`the loss created ${paramCount() - built} parameter(s) during the first step; build the model fully before training`);
+      }
       step += 1;
       ran += 1;
       logs = { loss: total, ...Object.fromEntries(names.map((n, i) => [n, partValues[i]!])) };

@@ -96,6 +96,23 @@ describe('AUEditNet', () => {
     ed.dispose();
   });
 
+  it('build creates every parameter a training step or an edit uses', () => {
+    for (const labelMapping of [true, false]) {
+      const ed = new AUEditNet(tiny({ labelMapping }), 7).build(5);
+      const before = ed.params.names().sort();
+      tf.tidy(() => {
+        const w = rand([2, 5, 16], 1) as tf.Tensor3D;
+        const o = ed.forwardTrain(w, w, labels(2, 3));
+        lossL(ed.labelEstimates(o.sourceLevels), labels(2, 3), o.sourceLevels, ed.pseudoLabels(labels(2, 3)));
+        ed.estimate(w);
+        ed.transfer(w, w);
+      });
+      expect(ed.params.names().sort()).toEqual(before);
+      if (labelMapping) expect(before).toContain('psi_dec.w1');
+      ed.dispose();
+    }
+  });
+
   it('refuses a W+ that lacks an edited row or has another row length', () => {
     const ed = new AUEditNet(tiny(), 4).build(5);
     expect(() => tf.tidy(() => ed.neutral(tf.zeros([1, 3, 16]) as tf.Tensor3D))).toThrow(/row 3 .* 3 rows/);

@@ -105,6 +105,26 @@ describe('runTraining on the cpu backend', () => {
     await expect(train(d, 50, { lr: 1e30 })).rejects.toThrow(/the loss became (NaN|Infinity) at step \d+; the last good checkpoint \(step \d+\) is kept/);
   });
 
+  it('refuses a model that makes parameters inside the first step (they would never be trained)', async () => {
+    const p = new Params(1);
+    p.get('early', [2], 'ones');
+    const optimizer = new Adam({ lr: 1e-2 });
+    await expect(
+      runTraining({
+        dir: tmp(),
+        totalSteps: 3,
+        checkpointEvery: 100,
+        models: { net: p },
+        optimizer,
+        config: {},
+        handleSignals: false,
+        loss: () => ({ total: tf.sum(tf.mul(p.get('early', [2], 'ones'), p.get('late', [2], 'ones'))) as tf.Scalar }),
+      }),
+    ).rejects.toThrow(/created 1 parameter\(s\) during the first step/);
+    p.dispose();
+    optimizer.dispose();
+  });
+
   it('does not leak tensors across steps', async () => {
     const before = tf.memory().numTensors;
     await train(tmp(), 5);
