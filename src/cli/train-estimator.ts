@@ -21,6 +21,7 @@ interface Options {
   every: string;
   resume?: boolean;
   quiet?: boolean;
+  jitter?: boolean;
 }
 
 function positiveInt(name: string, v: string): number {
@@ -64,6 +65,7 @@ async function run(kind: Extract<EstimatorKind, 'fpre' | 'hest'>, o: Options): P
     lr,
     seed,
     resume: o.resume,
+    jitter: o.jitter,
     onStep: (step, logs) => bar.update(step, { loss: logs['loss']!.toFixed(4), 'img/s': ((batch * (kind === 'fpre' ? 2 : 1) * step) / ((performance.now() - t0) / 1000)).toFixed(1) }),
   });
   bar.stop();
@@ -84,7 +86,7 @@ async function run(kind: Extract<EstimatorKind, 'fpre' | 'hest'>, o: Options): P
         })();
   await saveEstimator(o.out, estimator, {
     training: {
-      command: `aueditnet train ${kind} --data ${o.data} --fold ${o.fold} --out ${o.out} --steps ${steps} --batch ${batch} --lr ${lr} --seed ${seed} --every ${every}`,
+      command: `aueditnet train ${kind} --data ${o.data} --fold ${o.fold} --out ${o.out} --steps ${steps} --batch ${batch} --lr ${lr} --seed ${seed} --every ${every}${o.jitter ? ' --jitter' : ''}`,
       data: { root: o.data, manifest: ds.manifest, trainSubjects: fold.train, testSubjects: fold.test, trainImages: train.count, testImages: test.count },
       steps: result.step,
       wallSeconds: Math.round(wallSeconds),
@@ -113,6 +115,7 @@ export function register(train: Command): void {
       .option('--lr <x>', 'Adam learning rate', '1e-3')
       .option('--seed <n>', 'seed of the initial weights and the batch order', kind === 'fpre' ? '11' : '23')
       .option('--every <k>', 'use every k-th frame (neighbouring video frames are near-duplicates)', '2')
+      .option('--jitter', 'per-image shift (±3 px) and colour jitter on top of mirroring, against overfitting the training faces')
       .option('--resume', 'continue from <out>/checkpoint.safetensors')
       .option('--quiet', 'no progress output')
       .action((o: Options) => run(kind, o));
