@@ -17,6 +17,7 @@ import { sha256File } from '../gan/checkpoint.js';
 import { loadModels } from '../gan/modelDir.js';
 import { initRuntime } from '../runtime/index.js';
 import { cachedLatents, foldSubjects, requireDir } from './foldLatents.js';
+import { positiveInt } from './args.js';
 
 interface Options {
   data: string;
@@ -27,12 +28,6 @@ interface Options {
   lambda: string;
   batch: string;
   quiet?: boolean;
-}
-
-function positiveInt(name: string, v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new UserError(`--${name} ${v}: expected a positive integer`);
-  return n;
 }
 
 const fmt = (v: number | null) => (v === null ? '   —  ' : v.toFixed(3).padStart(6));

@@ -21,6 +21,7 @@ import { loadModels } from '../gan/modelDir.js';
 import { initRuntime } from '../runtime/index.js';
 import { cachedLatents, foldSubjects, requireDir } from './foldLatents.js';
 import { progress } from './progress.js';
+import { positiveInt } from './args.js';
 
 interface Options {
   data: string;
@@ -38,12 +39,6 @@ interface Options {
   ckpt: string;
   resume?: boolean;
   quiet?: boolean;
-}
-
-function positiveInt(name: string, v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new UserError(`--${name} ${v}: expected a positive integer`);
-  return n;
 }
 
 export function readEditorConfigFile(file: string | undefined, levels: number[]): EditorConfig {

@@ -9,6 +9,7 @@ import { defaultConfig, saveEstimator, type EstimatorKind } from '../estimators/
 import { trainEstimator } from '../estimators/train.js';
 import { initRuntime } from '../runtime/index.js';
 import { progress } from './progress.js';
+import { positiveInt } from './args.js';
 
 interface Options {
   data: string;
@@ -22,12 +23,6 @@ interface Options {
   resume?: boolean;
   quiet?: boolean;
   jitter?: boolean;
-}
-
-function positiveInt(name: string, v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new UserError(`--${name} ${v}: expected a positive integer`);
-  return n;
 }
 
 function positiveNumber(name: string, v: string): number {

@@ -7,6 +7,7 @@ import { loadPairData, poolIdentityCount } from '../gan/pairData.js';
 import { saveEncoder, saveGenerator } from '../gan/modelDir.js';
 import { initRuntime } from '../runtime/index.js';
 import { progress } from './progress.js';
+import { positiveInt } from './args.js';
 
 interface Options {
   data: string;
@@ -19,12 +20,6 @@ interface Options {
   every: string;
   resume?: boolean;
   quiet?: boolean;
-}
-
-function positiveInt(name: string, v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new UserError(`--${name} ${v}: expected a positive integer`);
-  return n;
 }
 
 async function run(o: Options): Promise<void> {

@@ -20,7 +20,7 @@ import type { Generator } from '../gan/generator.js';
 import { loadModels } from '../gan/modelDir.js';
 import { encoderInput, resizeBilinearPil } from '../gan/preprocess.js';
 import { readImage, type RgbImage } from '../io/image.js';
-import { initRuntime, tf } from '../runtime/index.js';
+import { initRuntime, scoped, tf } from '../runtime/index.js';
 import type { AUEditNet } from './auEditNet.js';
 import { loadEditorNet, type EditorMeta } from './editorFiles.js';
 
@@ -70,16 +70,6 @@ export function parseAuTargets(targets: AuTargets): Map<number, number> {
     out.set(i, value);
   }
   return out;
-}
-
-/** Runs f in a tensor scope and disposes everything it made (f returns plain values). */
-function scoped<T>(f: () => T): T {
-  tf.engine().startScope();
-  try {
-    return f();
-  } finally {
-    tf.engine().endScope();
-  }
 }
 
 const named = (v: ArrayLike<number>) => Object.fromEntries(AU_ORDER.map((a, i) => [`AU${a}`, v[i]!])) as Record<`AU${AuId}`, number>;

@@ -40,6 +40,7 @@ import type { Encoder } from '../gan/encoder.js';
 import type { Generator } from '../gan/generator.js';
 import { encoderInput, resizeBilinearPil } from '../gan/preprocess.js';
 import type { RgbImage } from '../io/image.js';
+import { scoped } from '../runtime/scoped.js';
 import { tf } from '../runtime/tf.js';
 import { renderRgb } from '../synth/canvas-node.js';
 import type { Identity } from '../synth/identity.js';
@@ -236,16 +237,6 @@ function fit(x: tf.Tensor4D, size: number): tf.Tensor4D {
 function unitEmbeddings(est: Estimator, x: tf.Tensor4D): Float32Array {
   const e = idForward(est.params, est.config as IdNetConfig, fit(x, est.size), false);
   return tf.div(e, tf.add(tf.norm(e, 'euclidean', 1, true), 1e-12)).dataSync() as Float32Array;
-}
-
-/** Runs f in a tensor scope and disposes every tensor it made (f returns plain values). */
-function scoped<T>(f: () => T): T {
-  tf.engine().startScope();
-  try {
-    return f();
-  } finally {
-    tf.engine().endScope();
-  }
 }
 
 const to01 = (x: tf.Tensor4D) => tf.clipByValue(x, -1, 1).add(1).div(2).dataSync() as Float32Array;

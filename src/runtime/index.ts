@@ -3,3 +3,4 @@ export { initRuntime, runtimeInfo, withBackend, defaultThreads, type BackendName
 export { registerTrainingKernels, restoreKernels } from './kernels/index.js';
 export { measureConv, type ConvSpeed, type ConvWorkload } from './measure.js';
 export { machineInfo } from './machine.js';
+export { scoped } from './scoped.js';

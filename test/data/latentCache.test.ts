@@ -3,28 +3,15 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDisfa } from '../../src/data/disfa.js';
 import { buildLatentCache, disfaDataHash, latentsOf, loadLatentCache, saveLatentCache, type LatentCache } from '../../src/data/latentCache.js';
-import type { EncoderConfig } from '../../src/gan/config.js';
 import { Encoder } from '../../src/gan/encoder.js';
 import { batchImages } from '../../src/estimators/imageSet.js';
 import { imageSetFromDisfa } from '../../src/estimators/loadImageSet.js';
 import { initRuntime, tf } from '../../src/runtime/index.js';
 import { writeDisfa } from '../../src/synth/disfa-writer.js';
 import { tempDir } from './temp.js';
+import { TINY_E80 } from '../gan/tinyConfigs.js';
 
-const tinyE: EncoderConfig = {
-  inputSize: 32,
-  mode: 'ir_se',
-  units: [1, 1, 1, 1],
-  widths: [8, 8, 16, 16],
-  seReduction: 4,
-  styleDim: 80,
-  blockWidth: 16,
-  styleCount: 8,
-  coarseInd: 3,
-  middleInd: 5,
-  structure: 'e4e',
-  progressiveStage: 18,
-};
+const tinyE = TINY_E80;
 
 const root = tempDir();
 const data = join(root, 'disfa');

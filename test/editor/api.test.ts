@@ -10,7 +10,6 @@ import { AUEditNet } from '../../src/editor/auEditNet.js';
 import { loadEditor, parseAuTargets } from '../../src/editor/api.js';
 import { resolveEditorConfig } from '../../src/editor/config.js';
 import { saveEditor } from '../../src/editor/editorFiles.js';
-import type { EncoderConfig, GeneratorConfig } from '../../src/gan/config.js';
 import { Encoder } from '../../src/gan/encoder.js';
 import { Generator } from '../../src/gan/generator.js';
 import { saveEncoder, saveGenerator } from '../../src/gan/modelDir.js';
@@ -21,22 +20,10 @@ import { sampleIdentity } from '../../src/synth/identity.js';
 import { buildEstimator, saveEstimator } from '../../src/estimators/model.js';
 import { cli } from '../cli/helpers.js';
 import { tempDir } from '../gan/helpers.js';
+import { TINY_E16, TINY_G16 } from '../gan/tinyConfigs.js';
 
-const tinyG: GeneratorConfig = { size: 32, styleDim: 16, nMlp: 2, lrMlp: 1, channels: { '4': 8, '8': 8, '16': 8, '32': 4 }, blurKernel: [1, 3, 3, 1] };
-const tinyE: EncoderConfig = {
-  inputSize: 32,
-  mode: 'ir',
-  units: [1, 1, 1, 1],
-  widths: [4, 8, 8, 8],
-  seReduction: 4,
-  styleDim: 16,
-  blockWidth: 8,
-  styleCount: 8,
-  coarseInd: 3,
-  middleInd: 5,
-  structure: 'e4e',
-  progressiveStage: 18,
-};
+const tinyG = TINY_G16;
+const tinyE = TINY_E16;
 
 let dir: string;
 let face32: string;

@@ -10,13 +10,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AU_COUNT } from '../../src/data/aus.js';
 import { latentsOf, type LatentCache } from '../../src/data/latentCache.js';
 import { fitDirections, LinearDirections, loadDirections, saveDirections, type DirectionsData, type FitReport } from '../../src/editor/directions.js';
-import type { EncoderConfig, GeneratorConfig } from '../../src/gan/config.js';
 import { Encoder } from '../../src/gan/encoder.js';
 import { Generator } from '../../src/gan/generator.js';
 import { saveEncoder, saveGenerator } from '../../src/gan/modelDir.js';
 import { initRuntime, tf } from '../../src/runtime/index.js';
 import { writeDisfa } from '../../src/synth/disfa-writer.js';
 import { cli } from '../cli/helpers.js';
+import { TINY_E80, TINY_G80 } from '../gan/tinyConfigs.js';
 
 const root = mkdtempSync(join(tmpdir(), 'aueditnet-directions-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -197,21 +197,8 @@ describe('LinearDirections', () => {
 });
 
 describe('train directions (CLI)', () => {
-  const tinyG: GeneratorConfig = { size: 32, styleDim: 80, nMlp: 2, lrMlp: 1, channels: { '4': 16, '8': 16, '16': 8, '32': 8 }, blurKernel: [1, 3, 3, 1] };
-  const tinyE: EncoderConfig = {
-    inputSize: 32,
-    mode: 'ir_se',
-    units: [1, 1, 1, 1],
-    widths: [8, 8, 16, 16],
-    seReduction: 4,
-    styleDim: 80,
-    blockWidth: 16,
-    styleCount: 8,
-    coarseInd: 3,
-    middleInd: 5,
-    structure: 'e4e',
-    progressiveStage: 18,
-  };
+  const tinyG = TINY_G80;
+  const tinyE = TINY_E80;
   const dataDir = join(root, 'disfa');
   const pairDir = join(root, 'pair');
   const out = join(root, 'out');

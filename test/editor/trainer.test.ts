@@ -13,28 +13,15 @@ import { batchImages, type ImageSet } from '../../src/estimators/imageSet.js';
 import { imageSetFromDisfa } from '../../src/estimators/loadImageSet.js';
 import { buildEstimator, type Estimator } from '../../src/estimators/model.js';
 import { BatchRng } from '../../src/estimators/train.js';
-import type { EncoderConfig, GeneratorConfig } from '../../src/gan/config.js';
 import { Encoder } from '../../src/gan/encoder.js';
 import { Generator } from '../../src/gan/generator.js';
 import { initRuntime, tf, withBackend } from '../../src/runtime/index.js';
 import { writeDisfa } from '../../src/synth/disfa-writer.js';
 import { tempDir } from '../gan/helpers.js';
+import { TINY_E16, TINY_G16 } from '../gan/tinyConfigs.js';
 
-const tinyG: GeneratorConfig = { size: 32, styleDim: 16, nMlp: 2, lrMlp: 1, channels: { '4': 8, '8': 8, '16': 8, '32': 4 }, blurKernel: [1, 3, 3, 1] };
-const tinyE: EncoderConfig = {
-  inputSize: 32,
-  mode: 'ir',
-  units: [1, 1, 1, 1],
-  widths: [4, 8, 8, 8],
-  seReduction: 4,
-  styleDim: 16,
-  blockWidth: 8,
-  styleCount: 8,
-  coarseInd: 3,
-  middleInd: 5,
-  structure: 'e4e',
-  progressiveStage: 18,
-};
+const tinyG = TINY_G16;
+const tinyE = TINY_E16;
 const cfg = (over: Partial<EditorConfig> = {}): EditorConfig =>
   resolveEditorConfig({ levels: [0, 1, 2, 3, 4, 5], styleDim: 16, hidden: 16, zDim: 6, psiHidden: 4, ...over });
 

@@ -17,7 +17,6 @@ import { readTruth } from '../../src/data/truth.js';
 import { asIdentity } from '../../src/synth/identity.js';
 import { table1, table2 } from '../../src/eval/reportTables.js';
 import { buildEstimator, saveEstimator } from '../../src/estimators/model.js';
-import type { EncoderConfig, GeneratorConfig } from '../../src/gan/config.js';
 import { Encoder } from '../../src/gan/encoder.js';
 import { Generator } from '../../src/gan/generator.js';
 import { saveEncoder, saveGenerator } from '../../src/gan/modelDir.js';
@@ -26,6 +25,7 @@ import { initRuntime, tf } from '../../src/runtime/index.js';
 import { writeDisfa } from '../../src/synth/disfa-writer.js';
 import { cli } from '../cli/helpers.js';
 import { tempDir } from '../data/temp.js';
+import { TINY_E16, TINY_G16 } from '../gan/tinyConfigs.js';
 
 describe('selectPairs', () => {
   const subjects = [
@@ -124,21 +124,8 @@ describe('aueditnet eval (tiny models)', () => {
   const variantDir = join(root, 'variant-flat');
   const badDir = join(root, 'bad-rows');
   const dirsDir = join(root, 'directions');
-  const tinyG: GeneratorConfig = { size: 32, styleDim: 16, nMlp: 2, lrMlp: 1, channels: { '4': 8, '8': 8, '16': 8, '32': 4 }, blurKernel: [1, 3, 3, 1] };
-  const tinyE: EncoderConfig = {
-    inputSize: 32,
-    mode: 'ir',
-    units: [1, 1, 1, 1],
-    widths: [4, 8, 8, 8],
-    seReduction: 4,
-    styleDim: 16,
-    blockWidth: 8,
-    styleCount: 8,
-    coarseInd: 3,
-    middleInd: 5,
-    structure: 'e4e',
-    progressiveStage: 18,
-  };
+  const tinyG = TINY_G16;
+  const tinyE = TINY_E16;
   const edCfg = (over: Record<string, unknown> = {}) => resolveEditorConfig({ levels: [0, 1, 2, 3, 4, 5], styleDim: 16, hidden: 16, zDim: 6, psiHidden: 4, ...over });
 
   beforeAll(async () => {

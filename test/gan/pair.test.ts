@@ -6,7 +6,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { EncoderConfig, GeneratorConfig } from '../../src/gan/config.js';
 import { Encoder } from '../../src/gan/encoder.js';
 import { Generator } from '../../src/gan/generator.js';
 import { loadPairData, type PairData } from '../../src/gan/pairData.js';
@@ -23,6 +22,7 @@ import { NEUTRAL_NUISANCE } from '../../src/synth/nuisance.js';
 import { cli } from '../cli/helpers.js';
 import { rand, worstVsCpu } from '../runtime/helpers.js';
 import { tempDir } from './helpers.js';
+import { TINY_E80, TINY_G80 } from './tinyConfigs.js';
 
 let pool: string;
 let train: PairData;
@@ -36,21 +36,8 @@ beforeAll(async () => {
   val = await loadPairData(pool, { from: 10, to: 12 });
 }, 120_000);
 
-const tinyG: GeneratorConfig = { size: 32, styleDim: 80, nMlp: 2, lrMlp: 1, channels: { '4': 16, '8': 16, '16': 8, '32': 8 }, blurKernel: [1, 3, 3, 1] };
-const tinyE: EncoderConfig = {
-  inputSize: 32,
-  mode: 'ir_se',
-  units: [1, 1, 1, 1],
-  widths: [8, 8, 16, 16],
-  seReduction: 4,
-  styleDim: 80,
-  blockWidth: 16,
-  styleCount: 8,
-  coarseInd: 3,
-  middleInd: 5,
-  structure: 'e4e',
-  progressiveStage: 18,
-};
+const tinyG = TINY_G80;
+const tinyE = TINY_E80;
 const tinyConfig = (): PairConfig => ({ ...synthfacsPairConfig(), generator: tinyG, encoder: tinyE, batch: 4, genBatch: 2, lr: 2e-3 });
 
 describe('synthCode', () => {
