@@ -61,7 +61,7 @@ export function synthfacsPairConfig(): PairConfig {
       widths: [16, 32, 64, 128],
       seReduction: 16,
       styleDim: 512,
-      blockWidth: 128,
+      blockWidth: 64,
       styleCount: 10,
       coarseInd: 3,
       middleInd: 7,
@@ -221,7 +221,8 @@ export async function trainPair(o: PairTrainOptions): Promise<{ generator: Gener
     models: { generator: storeModel(g.store), encoder: storeModel(e.store) },
     optimizer,
     rngs: { batches: rng },
-    config: { ...c, steps: o.steps } as unknown as Record<string, unknown>,
+    // the step count is left out so that a run can be extended with --steps N --resume
+    config: c as unknown as Record<string, unknown>,
     resume: o.resume,
     loss,
     onStep: o.onStep,
