@@ -5,6 +5,7 @@ import { register as doctor } from './doctor.js';
 import { register as edit } from './edit.js';
 import { register as estimate } from './estimate.js';
 import { register as evaluate } from './eval.js';
+import { register as evaluatePair } from './eval-pair.js';
 import { register as generate } from './generate.js';
 import { register as importCheckpoint } from './import.js';
 import { register as inspect } from './inspect.js';
@@ -26,6 +27,7 @@ export function registerCommands(program: Command): void {
   train(program);
   estimate(program);
   evaluate(program);
+  evaluatePair(program);
   edit(program);
   neutral(program);
   transfer(program);
