@@ -70,6 +70,16 @@ export class AUEditNet {
     return phiDec(this.params, this.config, m, z, out);
   }
 
+  /**
+   * Φ_dec of two embedding batches per module in one pass: the same weights on stacked rows, so an
+   * edit reads each Φ_dec's weights once (single-row products are bound by weight reads, see
+   * docs/performance.md).
+   */
+  private decodePairs(a: tf.Tensor2D[], b: tf.Tensor2D[]): [tf.Tensor2D[], tf.Tensor2D[]] {
+    const out = a.map((za, m) => tf.split(this.decode(m, tf.concat([za, b[m]!], 0) as tf.Tensor2D), [za.shape[0], b[m]!.shape[0]], 0) as tf.Tensor2D[]);
+    return [out.map((o) => o[0]!), out.map((o) => o[1]!)];
+  }
+
   /** W+ with each edited row r replaced by rows[r] + delta (delta per module, split for flat). */
   private apply(w: tf.Tensor3D, deltas: tf.Tensor2D[], sign: 1 | -1 = 1): tf.Tensor3D {
     const perLevel = this.config.modules === 'flat' ? (tf.split(deltas[0]!, this.config.levels.length, 1) as tf.Tensor2D[]) : deltas;
@@ -117,12 +127,12 @@ export class AUEditNet {
    */
   forwardTrain(wSrc: tf.Tensor3D, wRnd: tf.Tensor3D | null, target: Labels): { wN: tf.Tensor3D; wTar: tf.Tensor3D; source: PhiEncOutput[]; sourceLevels: LevelLabels } {
     const source = this.encode(wSrc);
-    const dSrc = source.map((e, m) => this.decode(m, e.z));
-    const wN = this.apply(wSrc, dSrc, -1);
     const fromRandom = this.config.branch === 'dual' && wRnd !== null;
     const base = this.normalised(fromRandom ? this.encode(wRnd) : source);
     const zTar = this.withTargets(base, this.pseudoLabels(target));
-    const wTar = this.apply(wN, zTar.map((z, m) => this.decode(m, z)));
+    const [dSrc, dTar] = this.decodePairs(source.map((e) => e.z), zTar);
+    const wN = this.apply(wSrc, dSrc, -1);
+    const wTar = this.apply(wN, dTar);
     return { wN, wTar, source, sourceLevels: AUEditNet.levelEstimates(source) };
   }
 
@@ -141,8 +151,8 @@ export class AUEditNet {
   /** Expression transfer: Ŵ = W_src − Φ_dec(z_src) + Φ_dec(z_ref). */
   transfer(wSrc: tf.Tensor3D, wRef: tf.Tensor3D): tf.Tensor3D {
     const s = this.encode(wSrc), r = this.encode(wRef);
-    const wN = this.apply(wSrc, s.map((e, m) => this.decode(m, e.z)), -1);
-    return this.apply(wN, r.map((e, m) => this.decode(m, e.z)));
+    const [dSrc, dRef] = this.decodePairs(s.map((e) => e.z), r.map((e) => e.z));
+    return this.apply(this.apply(wSrc, dSrc, -1), dRef);
   }
 
   /** The editor's own estimate of the source labels (c as probability). */
