@@ -23,6 +23,8 @@ interface Options {
   resume?: boolean;
   quiet?: boolean;
   jitter?: boolean;
+  affine?: boolean;
+  balance?: boolean;
 }
 
 function positiveNumber(name: string, v: string): number {
@@ -61,6 +63,8 @@ async function run(kind: Extract<EstimatorKind, 'fpre' | 'hest'>, o: Options): P
     seed,
     resume: o.resume,
     jitter: o.jitter,
+    affine: o.affine,
+    balance: o.balance,
     onStep: (step, logs) => bar.update(step, { loss: logs['loss']!.toFixed(4), 'img/s': ((batch * (kind === 'fpre' ? 2 : 1) * step) / ((performance.now() - t0) / 1000)).toFixed(1) }),
   });
   bar.stop();
@@ -81,7 +85,7 @@ async function run(kind: Extract<EstimatorKind, 'fpre' | 'hest'>, o: Options): P
         })();
   await saveEstimator(o.out, estimator, {
     training: {
-      command: `aueditnet train ${kind} --data ${o.data} --fold ${o.fold} --out ${o.out} --steps ${steps} --batch ${batch} --lr ${lr} --seed ${seed} --every ${every}${o.jitter ? ' --jitter' : ''}`,
+      command: `aueditnet train ${kind} --data ${o.data} --fold ${o.fold} --out ${o.out} --steps ${steps} --batch ${batch} --lr ${lr} --seed ${seed} --every ${every}${o.jitter ? ' --jitter' : ''}${o.affine ? ' --affine' : ''}${o.balance ? ' --balance' : ''}`,
       data: { root: o.data, manifest: ds.manifest, trainSubjects: fold.train, testSubjects: fold.test, trainImages: train.count, testImages: test.count },
       steps: result.step,
       wallSeconds: Math.round(wallSeconds),
@@ -95,7 +99,7 @@ async function run(kind: Extract<EstimatorKind, 'fpre' | 'hest'>, o: Options): P
 
 export function register(train: Command): void {
   for (const kind of ['fpre', 'hest'] as const) {
-    train
+    const cmd = train
       .command(kind)
       .description(
         kind === 'fpre'
@@ -111,8 +115,10 @@ export function register(train: Command): void {
       .option('--seed <n>', 'seed of the initial weights and the batch order', kind === 'fpre' ? '11' : '23')
       .option('--every <k>', 'use every k-th frame (neighbouring video frames are near-duplicates)', '2')
       .option('--jitter', 'per-image shift (±3 px) and colour jitter on top of mirroring, against overfitting the training faces')
+      .option('--affine', 'per-image zoom (0.92–1.10 on each axis) and ±2 px shift, against overfitting the training faces\' shapes')
       .option('--resume', 'continue from <out>/checkpoint.safetensors')
-      .option('--quiet', 'no progress output')
-      .action((o: Options) => run(kind, o));
+      .option('--quiet', 'no progress output');
+    if (kind === 'hest') cmd.option('--balance', 'half of each batch: an AU at random, then a frame where it is active (rare AUs in every batch)');
+    cmd.action((o: Options) => run(kind, o));
   }
 }

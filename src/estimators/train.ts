@@ -5,7 +5,7 @@ import { type FpreConfig, fpreForward } from './fpre.js';
 import { type HestConfig, hestForward } from './hest.js';
 import { arcConfigFor } from './idTraining.js';
 import { type IdNetConfig, idForward } from './idnet.js';
-import { batchImages, batchLabels, indicesByGroup, type ImageSet } from './imageSet.js';
+import { batchImages, batchLabels, indicesByGroup, LABELS_PER_IMAGE, type ImageSet } from './imageSet.js';
 import { buildEstimator, type Estimator, type EstimatorConfig, type EstimatorKind } from './model.js';
 
 /** A resumable uniform stream (splitmix32), so batches continue exactly after --resume. */
@@ -49,6 +49,13 @@ export interface EstimatorTrainOptions {
    * without it resume unchanged. Meant for H_est, which overfits the 18 training faces without it.
    */
   jitter?: boolean;
+  /** Per-image scale (each axis on its own) and shift resampling (see `affine`); off by default, as `jitter`. */
+  affine?: boolean;
+  /**
+   * H_est only: half of each batch drawn as "an AU at random, then a frame where it is active", so
+   * AUs active in 1–3 % of frames are seen in every batch (see `balancedSampler`).
+   */
+  balance?: boolean;
 }
 
 /**
@@ -67,6 +74,41 @@ export function jitter(x: tf.Tensor4D, rng: BatchRng, maxShift = 3): tf.Tensor4D
     0,
   ) as tf.Tensor4D;
   return tf.add(tf.mul(moved, tf.tensor4d(gains, [B, 1, 1, C])), tf.tensor4d(offsets, [B, 1, 1, 1])) as tf.Tensor4D;
+}
+
+/**
+ * Per image: a zoom in [0.92, 1.10] on each axis separately (wider/narrower, taller/shorter faces)
+ * and a shift of up to ±2 px, bilinear, with edge-replicated borders. Identities differ in face
+ * width, feature sizes and placement; an AU's appearance is the same shape change at any of them.
+ */
+export function affine(x: tf.Tensor4D, rng: BatchRng, zoom: readonly [number, number] = [0.92, 1.1], maxShift = 2): tf.Tensor4D {
+  const [B, H, W] = x.shape;
+  const p = 6;
+  const padded = edgePad(x, p);
+  const PH = H + 2 * p - 1, PW = W + 2 * p - 1;
+  const boxes: number[][] = [];
+  for (let b = 0; b < B; b++) {
+    const sy = zoom[0] + (zoom[1] - zoom[0]) * rng.next(), sx = zoom[0] + (zoom[1] - zoom[0]) * rng.next();
+    const cy = p + (H - 1) / 2 + maxShift * (2 * rng.next() - 1), cx = p + (W - 1) / 2 + maxShift * (2 * rng.next() - 1);
+    const hy = (H - 1) / (2 * sy), hx = (W - 1) / (2 * sx);
+    boxes.push([(cy - hy) / PH, (cx - hx) / PW, (cy + hy) / PH, (cx + hx) / PW]);
+  }
+  return tf.image.cropAndResize(padded, tf.tensor2d(boxes, [B, 4]), tf.range(0, B, 1, 'int32') as tf.Tensor1D, [H, W], 'bilinear') as tf.Tensor4D;
+}
+
+/**
+ * Frame indices for H_est batches: with probability ½ a uniform frame, else an AU drawn uniformly
+ * from those active (label ≥ 1) somewhere in the set, then a uniform frame where it is active.
+ */
+export function balancedSampler(labels: Float32Array, count: number, rng: BatchRng): () => number {
+  const active: number[][] = Array.from({ length: LABELS_PER_IMAGE }, () => []);
+  for (let i = 0; i < count; i++) for (let j = 0; j < LABELS_PER_IMAGE; j++) if (labels[i * LABELS_PER_IMAGE + j]! >= 1) active[j]!.push(i);
+  const lists = active.filter((l) => l.length > 0);
+  return () => {
+    if (lists.length === 0 || rng.next() < 0.5) return rng.int(count);
+    const l = lists[rng.int(lists.length)]!;
+    return l[rng.int(l.length)]!;
+  };
 }
 
 /** x padded by p pixels on each side with its edge rows and columns repeated. */
@@ -99,10 +141,13 @@ export async function trainEstimator(o: EstimatorTrainOptions): Promise<{ estima
   const byGroup = indicesByGroup(o.train).filter((g) => g.length >= 2);
   const arc = classes ? arcConfigFor(o.kind, classes) : null;
   const augment = (x: tf.Tensor4D, r: BatchRng) => {
-    const m = o.flip === false ? x : mirror(x, r);
+    let m = o.flip === false ? x : mirror(x, r);
+    if (o.affine) m = affine(m, r);
     return o.jitter ? jitter(m, r) : m;
   };
-  const sample = () => Array.from({ length: o.batch }, () => rng.int(o.train.count));
+  if (o.balance && o.kind !== 'hest') throw new Error('balance applies to H_est only');
+  const pick = o.balance ? balancedSampler(o.train.labels!, o.train.count, rng) : () => rng.int(o.train.count);
+  const sample = () => Array.from({ length: o.batch }, pick);
   const loss = (): { total: tf.Scalar; parts?: Record<string, tf.Scalar> } => {
     if (o.kind === 'hest') {
       const idx = sample();
@@ -135,7 +180,7 @@ export async function trainEstimator(o: EstimatorTrainOptions): Promise<{ estima
     optimizer,
     rngs: { batches: rng },
     // the step count is left out so that a resume may extend a run
-    config: { kind: o.kind, config: o.config, batch: o.batch, lr: o.lr, seed: o.seed, flip: o.flip !== false, ...(o.jitter ? { jitter: true } : {}), images: o.train.count, groups: o.train.groupNames.length },
+    config: { kind: o.kind, config: o.config, batch: o.batch, lr: o.lr, seed: o.seed, flip: o.flip !== false, ...(o.jitter ? { jitter: true } : {}), ...(o.affine ? { affine: true } : {}), ...(o.balance ? { balance: true } : {}), images: o.train.count, groups: o.train.groupNames.length },
     resume: o.resume,
     loss,
     onStep: o.onStep,

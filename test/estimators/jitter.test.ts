@@ -1,6 +1,6 @@
 /** The estimators' jitter augmentation: per-image affine colour change and an edge-replicated shift. */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BatchRng, jitter } from '../../src/estimators/train.js';
+import { affine, balancedSampler, BatchRng, jitter } from '../../src/estimators/train.js';
 import { initRuntime, tf } from '../../src/runtime/index.js';
 
 beforeAll(async () => {
@@ -44,5 +44,59 @@ describe('jitter', () => {
       const diffs = cols.slice(1).map((v, i) => Math.round((v - cols[i]!) * 1000) / 1000);
       expect(diffs.every((d) => d === 0 || d === 1)).toBe(true);
     }
+  });
+});
+
+describe('affine', () => {
+  it('keeps a constant image constant and is reproducible from the stream state', () => {
+    const x = tf.fill([5, 16, 16, 3], 0.3) as tf.Tensor4D;
+    const y = affine(x, new BatchRng(4)).dataSync();
+    for (const v of y) expect(v).toBeCloseTo(0.3, 5);
+    const ramp = tf.tile(tf.range(0, 16).reshape([1, 1, 16, 1]), [3, 16, 1, 3]).toFloat() as tf.Tensor4D;
+    expect(affine(ramp, new BatchRng(8)).arraySync()).toEqual(affine(ramp, new BatchRng(8)).arraySync());
+  });
+
+  it('resamples a ramp with slope 1/zoom ∈ [1/1.10, 1/0.92] and a centre shift within ±2 px', () => {
+    // horizontal ramp of column index: inside the image, out(j) = c + (j − 7.5)/s
+    const W = 32;
+    const ramp = tf.tile(tf.range(0, W).reshape([1, 1, W, 1]), [6, W, 1, 3]).toFloat() as tf.Tensor4D;
+    const v = affine(ramp, new BatchRng(5)).arraySync() as number[][][][];
+    for (let b = 0; b < 6; b++) {
+      const row = v[b]![16]!.map((p) => p[0]!);
+      const slope = (row[20]! - row[11]!) / 9;
+      expect(slope).toBeGreaterThan(1 / 1.1 - 1e-3);
+      expect(slope).toBeLessThan(1 / 0.92 + 1e-3);
+      const centre = (row[15]! + row[16]!) / 2;
+      expect(Math.abs(centre - 15.5)).toBeLessThanOrEqual(2 + 1e-3);
+      // vertical direction untouched for a horizontal ramp
+      expect(v[b]![3]![10]![0]).toBeCloseTo(row[10]!, 4);
+    }
+  });
+});
+
+describe('balancedSampler', () => {
+  it('draws frames of a rare AU far more often than its share, and every frame can still be drawn', () => {
+    const count = 1000;
+    const labels = new Float32Array(count * 12);
+    // AU index 5 (AU9) active in 10 frames (1 %), AU index 0 in half of them
+    for (let i = 0; i < count; i++) {
+      if (i % 100 === 7) labels[i * 12 + 5] = 2;
+      if (i % 2 === 0) labels[i * 12] = 1;
+    }
+    const pick = balancedSampler(labels, count, new BatchRng(1));
+    const seen = new Set<number>();
+    let rare = 0;
+    const n = 20000;
+    for (let k = 0; k < n; k++) {
+      const i = pick();
+      expect(i).toBeGreaterThanOrEqual(0);
+      expect(i).toBeLessThan(count);
+      seen.add(i);
+      if (labels[i * 12 + 5]! >= 1) rare++;
+    }
+    // ½ uniform (1 %) + ½ · ½ (two AUs with active frames) → ≈ 25.5 %
+    expect(rare / n).toBeGreaterThan(0.23);
+    expect(rare / n).toBeLessThan(0.28);
+    expect(seen.size).toBeGreaterThan(990);
   });
 });
