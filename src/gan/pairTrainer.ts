@@ -206,9 +206,16 @@ export async function trainPair(o: PairTrainOptions): Promise<{ generator: Gener
     // the mapping path renders only the first genBatch faces: it teaches G the mapping's W, the
     // encoder path (every face) is what reconstruction quality rests on
     const nGen = Math.min(c.genBatch, c.batch);
-    const img = g.synthesis(tf.concat([wMap.slice(0, nGen), wE], 0), { noise: 'const', mode: 'shared' });
-    const [imgGen, imgRec] = tf.split(img, [nGen, c.batch], 0) as [tf.Tensor4D, tf.Tensor4D];
-    const lossGen = tf.losses.meanSquaredError(x.slice(0, nGen), imgGen) as tf.Scalar;
+    let lossGen: tf.Scalar, imgRec: tf.Tensor4D;
+    if (nGen > 0) {
+      const img = g.synthesis(tf.concat([wMap.slice(0, nGen), wE], 0), { noise: 'const', mode: 'shared' });
+      const [imgGen, rec] = tf.split(img, [nGen, c.batch], 0) as [tf.Tensor4D, tf.Tensor4D];
+      lossGen = tf.losses.meanSquaredError(x.slice(0, nGen), imgGen) as tf.Scalar;
+      imgRec = rec;
+    } else {
+      imgRec = g.synthesis(wE, { noise: 'const', mode: 'shared' });
+      lossGen = tf.scalar(0);
+    }
     const lossRec = tf.losses.meanSquaredError(x, imgRec) as tf.Scalar;
     const lossLat = tf.losses.meanSquaredError(stopGradient(wMap), wE) as tf.Scalar;
     const total = tf.addN([lossGen.mul(c.lambdaGen), lossRec.mul(c.lambdaRec), lossLat.mul(c.lambdaLat)]) as tf.Scalar;

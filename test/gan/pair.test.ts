@@ -118,6 +118,21 @@ describe('runtime pieces the trainer needs', () => {
 });
 
 describe('trainPair (tiny pair, 32 px)', () => {
+  it('with genBatch 0 trains the encoder path alone: no mapping loss, the mapping unchanged', async () => {
+    const out = tempDir();
+    const logs: Record<string, number>[] = [];
+    const { generator, encoder, result } = await trainPair({ config: { ...tinyConfig(), genBatch: 0, lambdaLat: 0 }, train, val, outDir: out, steps: 3, checkpointEvery: 100, onStep: (_s, l) => logs.push(l) });
+    expect(result.step).toBe(3);
+    expect(logs.every((l) => l['gen'] === 0 && l['rec']! > 0)).toBe(true);
+    const fresh = new Generator(tinyConfig().generator, { seed: tinyConfig().seed });
+    for (const name of generator.store.names().filter((n) => n.startsWith('style.'))) {
+      expect(Array.from(generator.store.get(name).dataSync()), name).toEqual(Array.from(fresh.store.get(name).dataSync()));
+    }
+    fresh.dispose();
+    generator.dispose();
+    encoder.dispose();
+  }, 120_000);
+
   it('lowers the reconstruction and mapping losses and writes checkpoint, preview and validation', async () => {
     const out = tempDir();
     const logs: Record<string, number>[] = [];
