@@ -106,6 +106,14 @@ export class LoadedEditor {
     return scoped(() => this.toImage(this.generator.synthesis(w, { noise: 'const' })));
   }
 
+  /** Single-row W+ batches rendered together, one image each. */
+  private renderAll(ws: tf.Tensor3D[]): RgbImage[] {
+    return scoped(() => {
+      const x = this.generator.synthesis(tf.concat(ws, 0) as tf.Tensor3D, { noise: 'const' });
+      return (tf.split(x, ws.length, 0) as tf.Tensor4D[]).map((t) => this.toImage(t));
+    });
+  }
+
   private async encode(image: RgbImage | string): Promise<tf.Tensor3D> {
     const x = await this.input(image);
     const w = tf.tidy(() => this.encoder.encode(x));
@@ -126,10 +134,12 @@ export class LoadedEditor {
         // a given intensity activates its AU (c = 1 unless it is 0); a kept one keeps its estimated activation
         const tc = c.map((v, i) => (given.has(i) ? (given.get(i)! !== 0 ? 1 : 0) : opts.reset ? 0 : v));
         const { wN, wTar } = this.editor.edit(w, { c: tf.tensor2d([tc]), a: tf.tensor2d([ta]) });
+        // one generator pass for the three images: per-call overhead dominates at batch 1
+        const [image, neutral, reconstruction] = this.renderAll([wTar, wN, w]);
         return {
-          image: this.render(wTar),
-          neutral: this.render(wN),
-          reconstruction: this.render(w),
+          image: image!,
+          neutral: neutral!,
+          reconstruction: reconstruction!,
           source,
           target: named(ta),
           wplus: Float32Array.from(wTar.dataSync()),
