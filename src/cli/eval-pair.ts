@@ -175,7 +175,8 @@ async function run(o: Options): Promise<void> {
   let dirs: LinearDirections | null = null;
   try {
     const bar = (what: string, total: number) => progress(what, total, { quiet: o.quiet });
-    let b = bar('loading test frames', 1);
+    const frames = (subjects: string[], k: number) => subjects.reduce((n, id) => n + Math.ceil(ds.subject(id).frames / k), 0);
+    let b = bar('loading test frames', frames(testSubjects, every));
     const set = await imageSetFromDisfa(ds, testSubjects, { every, onProgress: (d) => b.update(d) });
     b.stop();
     b = bar('reconstructing', set.count);
@@ -184,8 +185,8 @@ async function run(o: Options): Promise<void> {
     const interpolation = interpolationReport(g, e, set, { paths, steps, seed });
     let auMoves: AuMoveReport | null = null;
     if (hest) {
-      b = bar('encoding training frames for the directions', 1);
-      const cache = await buildLatentCache({ data: ds, subjects: trainSubjects, encoder: e, every: directionsEvery, onProgress: (d, t) => b.update(d / t) });
+      b = bar('encoding training frames for the directions', frames(trainSubjects, directionsEvery));
+      const cache = await buildLatentCache({ data: ds, subjects: trainSubjects, encoder: e, every: directionsEvery, onProgress: (d) => b.update(d) });
       b.stop();
       dirs = new LinearDirections(fitDirections(cache).data);
       auMoves = auMoveReport(g, e, hest, dirs, set, { amount, images: moveImages, seed });
