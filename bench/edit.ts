@@ -18,6 +18,7 @@ import { Generator } from '../src/gan/generator.js';
 import { synthfacsPairConfig } from '../src/gan/pairTrainer.js';
 import { Adam } from '../src/nn/adam.js';
 import { initRuntime, machineInfo, tf } from '../src/runtime/index.js';
+import { scoped } from '../src/runtime/scoped.js';
 
 function arg(args: string[], name: string): string | undefined {
   const i = args.indexOf(name);
@@ -68,7 +69,7 @@ export async function run(args: string[]): Promise<unknown> {
       groups: Int32Array.from({ length: count }, (_, i) => i % 4),
       groupNames: ['a', 'b', 'c', 'd'],
     };
-    const lat = tf.tidy(() => tf.randomNormal([count, g.nLatent, 512], 0, 1, 'float32', 5).dataSync() as Float32Array);
+    const lat = scoped(() => tf.randomNormal([count, g.nLatent, 512], 0, 1, 'float32', 5).dataSync() as Float32Array);
     const data = { images: set, rows: g.nLatent, latents: (idx: readonly number[]) => tf.tensor3d(Float32Array.from(idx.flatMap((i) => Array.from(lat.subarray(i * g.nLatent * 512, (i + 1) * g.nLatent * 512)))), [idx.length, g.nLatent, 512]) };
     const fpre = buildEstimator('fpre', defaultConfig('fpre'), 64, 6);
     const fid = buildEstimator('fid', defaultConfig('fid'), 64, 7);

@@ -7,6 +7,7 @@ import { fpreForward, type FpreConfig } from '../src/estimators/fpre.js';
 import { idForward, type IdNetConfig } from '../src/estimators/idnet.js';
 import { buildEstimator, defaultConfig, ESTIMATOR_KINDS, type Estimator } from '../src/estimators/model.js';
 import { initRuntime, machineInfo, tf } from '../src/runtime/index.js';
+import { scoped } from '../src/runtime/scoped.js';
 
 function arg(args: string[], name: string): string | undefined {
   const i = args.indexOf(name);
@@ -28,11 +29,11 @@ export async function run(args: string[]): Promise<unknown> {
     const row: Record<string, number> = {};
     for (const batch of [1, 32]) {
       const x = tf.randomUniform([batch, 64, 64, 3], -1, 1, 'float32', 2) as tf.Tensor4D;
-      for (let i = 0; i < 5; i++) tf.tidy(() => forward(est, x).dataSync());
+      for (let i = 0; i < 5; i++) scoped(() => forward(est, x).dataSync());
       const ms: number[] = [];
       for (let i = 0; i < runs; i++) {
         const t0 = performance.now();
-        tf.tidy(() => forward(est, x).dataSync());
+        scoped(() => forward(est, x).dataSync());
         ms.push(performance.now() - t0);
       }
       ms.sort((a, b) => a - b);

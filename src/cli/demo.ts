@@ -20,6 +20,7 @@ import { tf } from '../runtime/index.js';
 import { newCanvas, renderRgb } from '../synth/canvas-node.js';
 import { subjectIdentity } from '../synth/identity.js';
 import { progress } from './progress.js';
+import { scoped } from '../runtime/scoped.js';
 
 export interface DemoEdit {
   label: string;
@@ -98,7 +99,7 @@ export async function runDemo(o: { out: string; model?: string; faces: number; q
     if (hest.size !== size) throw fileError(dir, `H_est takes ${hest.size}-px images, the pair makes ${size}-px ones`);
     const subjects = disfaFold(3).test.slice(0, o.faces);
     const measure = (imgs: RgbImage[]) =>
-      tf.tidy(() => {
+      scoped(() => {
         const x = tf.tensor4d(Float32Array.from(imgs.flatMap((i) => Array.from(i.data, (v) => v * 2 - 1))), [imgs.length, size, size, 3]);
         return Array.from(estimateAus(hest, x).dataSync());
       });

@@ -7,6 +7,7 @@ import { estimateAus } from '../estimators/evaluate.js';
 import { estimatorFiles, loadEstimator } from '../estimators/model.js';
 import { readImage } from '../io/image.js';
 import { initRuntime, tf } from '../runtime/index.js';
+import { scoped } from '../runtime/scoped.js';
 
 export const DEFAULT_MODEL_DIR = new URL('../../models/synthfacs-64/', import.meta.url).pathname;
 const IMAGE_EXT = /\.(png|jpe?g|webp|gif|tiff?|avif)$/i;
@@ -45,7 +46,7 @@ export function register(program: Command): void {
         if (img.width !== est.size || img.height !== est.size) {
           process.stderr.write(`aueditnet: ${file}: ${img.width}×${img.height} resized to the model's ${est.size}×${est.size} (no face alignment)\n`);
         }
-        const values = tf.tidy(() => {
+        const values = scoped(() => {
           let x = tf.tensor4d(img.data, [1, img.height, img.width, 3]).mul(2).sub(1) as tf.Tensor4D;
           if (img.width !== est.size || img.height !== est.size) x = tf.image.resizeBilinear(x, [est.size, est.size], false, true);
           return Array.from(estimateAus(est, x).dataSync());

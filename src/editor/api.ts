@@ -98,7 +98,7 @@ export class LoadedEditor {
 
   private toImage(x: tf.Tensor4D): RgbImage {
     const [, H, W] = x.shape;
-    const data = tf.tidy(() => x.clipByValue(-1, 1).add(1).div(2).dataSync() as Float32Array);
+    const data = scoped(() => x.clipByValue(-1, 1).add(1).div(2).dataSync() as Float32Array);
     return { width: W, height: H, data: Float32Array.from(data) };
   }
 

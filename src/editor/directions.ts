@@ -32,6 +32,7 @@ import { writeFileAtomic } from '../io/atomic.js';
 import { SafetensorsFile, writeSafetensors } from '../io/safetensors.js';
 import { tf } from '../runtime/tf.js';
 import { existsSync, readFileSync, statSync } from 'node:fs';
+import { scoped } from '../runtime/scoped.js';
 
 export const DIRECTIONS_FILE = 'directions.safetensors';
 export const DIRECTIONS_META = 'directions.json';
@@ -244,7 +245,7 @@ export function fitDirections(c: LatentCache, o: FitOptions = {}): { data: Direc
     for (let p = 0; p < P; p++) xs[k * P + p] = w[p]! - mu[p]!;
     for (let i = 0; i < K; i++) yc[k * K + i] = c.labels[n * K + i]! - abar[i]!;
   });
-  const readout = tf.tidy(() => {
+  const readout = scoped(() => {
     const x = tf.tensor2d(xs, [m, P]);
     const gram = Float64Array.from(mm(x, x.transpose() as tf.Tensor2D).dataSync());
     let trK = 0;

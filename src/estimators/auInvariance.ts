@@ -5,6 +5,7 @@ import { sampleIdentity } from '../synth/identity.js';
 import { tf } from '../runtime/tf.js';
 import { type IdNetConfig, idForward } from './idnet.js';
 import type { Estimator } from './model.js';
+import { scoped } from '../runtime/scoped.js';
 
 export interface AuInvariance {
   identities: number;
@@ -25,7 +26,7 @@ export function auInvariance(est: Estimator, identities: number, seedBase = 0x1d
   const cfg = est.config as IdNetConfig;
   const ids = Array.from({ length: identities }, (_, i) => sampleIdentity(seedBase + i));
   const embed = (pixels: Uint8Array[]): Float32Array[] =>
-    tf.tidy(() => {
+    scoped(() => {
       const n = est.size * est.size * 3;
       const x = new Float32Array(pixels.length * n);
       pixels.forEach((p, b) => p.forEach((v, k) => (x[b * n + k] = v / 127.5 - 1)));

@@ -7,6 +7,7 @@ import { type IdNetConfig, idForward } from './idnet.js';
 import { batchImages, indicesByGroup, LABELS_PER_IMAGE, type ImageSet } from './imageSet.js';
 import type { Estimator } from './model.js';
 import { BatchRng } from './train.js';
+import { scoped } from '../runtime/scoped.js';
 
 const CHUNK = 128;
 
@@ -51,7 +52,7 @@ export function evaluateFpre(est: Estimator, set: ImageSet, pairs: number, seed 
   let se = 0, base = 0;
   for (let s = 0; s < pairs; s += CHUNK) {
     const ia = a.slice(s, s + CHUNK), ib = b.slice(s, s + CHUNK);
-    const pred = tf.tidy(() => fpreForward(est.params, est.config as FpreConfig, batchImages(set, ia), batchImages(set, ib), false).delta.dataSync());
+    const pred = scoped(() => fpreForward(est.params, est.config as FpreConfig, batchImages(set, ia), batchImages(set, ib), false).delta.dataSync());
     ia.forEach((x, k) => {
       for (let j = 0; j < LABELS_PER_IMAGE; j++) {
         const d = set.labels![ib[k]! * LABELS_PER_IMAGE + j]! - set.labels![x * LABELS_PER_IMAGE + j]!;

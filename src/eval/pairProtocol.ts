@@ -37,7 +37,7 @@ export function checkSizes(g: Generator, e: Encoder, set: ImageSet): void {
 function unitImages(x: tf.Tensor4D): Float32Array[] {
   const [B, H, W, C] = x.shape;
   const n = H * W * C;
-  const d = tf.tidy(() => x.clipByValue(-1, 1).add(1).div(2).dataSync() as Float32Array);
+  const d = scoped(() => x.clipByValue(-1, 1).add(1).div(2).dataSync() as Float32Array);
   return Array.from({ length: B }, (_, i) => d.subarray(i * n, (i + 1) * n));
 }
 

@@ -1,6 +1,7 @@
 import { fileError } from '../errors.js';
 import type { Tensor as FileTensor } from '../io/tensor.js';
 import { tf } from '../runtime/tf.js';
+import { scoped } from '../runtime/scoped.js';
 
 /**
  * How a parameter is laid out in tfjs versus on disk. Files use PyTorch's layouts and names
@@ -100,7 +101,7 @@ export class Params {
       const t = e.variable;
       const perm = e.kind === 'conv' ? [3, 2, 0, 1] : e.kind === 'linear' ? [1, 0] : null;
       const shape = perm ? perm.map((i) => t.shape[i]!) : [...t.shape];
-      out[name] = { dtype: 'float32', shape, data: () => tf.tidy(() => (perm ? t.transpose(perm) : t).dataSync() as Float32Array) };
+      out[name] = { dtype: 'float32', shape, data: () => scoped(() => (perm ? t.transpose(perm) : t).dataSync() as Float32Array) };
     }
     return out;
   }
