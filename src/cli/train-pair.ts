@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { UserError } from '../errors.js';
-import { finalizePair, synthfacsPairConfig, trainPair } from '../gan/pairTrainer.js';
+import { fileError, UserError } from '../errors.js';
+import { finalizePair, pairFromCheckpoint, synthfacsPairConfig, trainPair } from '../gan/pairTrainer.js';
+import { checkpointPath } from '../nn/trainLoop.js';
 import { loadPairData, poolIdentityCount } from '../gan/pairData.js';
 import { saveEncoder, saveGenerator } from '../gan/modelDir.js';
 import { initRuntime } from '../runtime/index.js';
@@ -10,7 +11,8 @@ import { progress } from './progress.js';
 import { positiveInt } from './args.js';
 
 interface Options {
-  data: string;
+  data?: string;
+  export?: string;
   out: string;
   steps: string;
   batch: string;
@@ -22,18 +24,39 @@ interface Options {
   quiet?: boolean;
 }
 
+/** `--export DIR`: the run's checkpoint as finalised model files, without training. */
+async function exportRun(o: Options & { export: string }): Promise<void> {
+  const file = checkpointPath(o.out);
+  if (!existsSync(file)) throw fileError(file, 'no checkpoint to export (run `aueditnet train pair` into --out first)');
+  const runtime = await initRuntime();
+  const { generator, encoder, step, config } = pairFromCheckpoint(file);
+  try {
+    mkdirSync(o.export, { recursive: true });
+    const notes = { training: { checkpoint: file, step, batch: config.batch, lr: config.lr, seed: config.seed, backend: runtime.backend, threads: runtime.threads, exportedMidRun: true } };
+    await saveGenerator(o.export, generator, { latentAvgOrigin: 'mean w of 4096 random z', notes });
+    await saveEncoder(o.export, encoder, { latentAvgOrigin: 'the generator latent_avg', notes });
+  } finally {
+    generator.dispose();
+    encoder.dispose();
+  }
+  process.stdout.write(`wrote ${o.export}/generator.safetensors and encoder.safetensors from ${file} (step ${step})\n`);
+}
+
 async function run(o: Options): Promise<void> {
+  if (o.export !== undefined) return exportRun(o as Options & { export: string });
+  if (!o.data) throw new UserError('--data <dir> is required for training (a `synth pool` folder)');
+  const data = o.data;
   const steps = positiveInt('steps', o.steps), batch = positiveInt('batch', o.batch), every = positiveInt('every', o.every);
   const holdout = positiveInt('holdout', o.holdout);
   const lr = Number(o.lr), seed = Number(o.seed);
   if (!(lr > 0)) throw new UserError(`--lr ${o.lr}: expected a positive number`);
   if (!Number.isInteger(seed)) throw new UserError(`--seed ${o.seed}: expected an integer`);
   const runtime = await initRuntime();
-  const n = await poolIdentityCount(o.data);
+  const n = await poolIdentityCount(data);
   if (holdout >= n) throw new UserError(`--holdout ${holdout}: the pool has only ${n} identities`);
   const load = async (from: number, to: number, what: string) => {
     const bar = progress(`loading ${what} images`, 1, { quiet: o.quiet });
-    const d = await loadPairData(o.data, { from, to }, { onProgress: (done, total) => bar.update(done / total) });
+    const d = await loadPairData(data, { from, to }, { onProgress: (done, total) => bar.update(done / total) });
     bar.stop();
     return d;
   };
@@ -71,8 +94,8 @@ async function run(o: Options): Promise<void> {
   finalizePair(generator, encoder);
   const notes = {
     training: {
-      command: `aueditnet train pair --data ${o.data} --out ${o.out} --steps ${steps} --batch ${batch} --lr ${lr} --seed ${seed} --holdout ${holdout}`,
-      pool: o.data,
+      command: `aueditnet train pair --data ${data} --out ${o.out} --steps ${steps} --batch ${batch} --lr ${lr} --seed ${seed} --holdout ${holdout}`,
+      pool: data,
       trainIdentities: n - holdout,
       heldOutIdentities: holdout,
       steps: result.step,
@@ -92,7 +115,7 @@ export function register(train: Command): void {
     .description(
       'train the SynthFACS generator/encoder pair (StyleGAN2 and e4e architectures, 64 px) on a `synth pool` folder; writes generator/encoder model files, preview.png and log.jsonl',
     )
-    .requiredOption('--data <dir>', 'pool folder from `aueditnet synth pool`')
+    .option('--data <dir>', 'pool folder from `aueditnet synth pool` (required unless --export)')
     .requiredOption('--out <dir>', 'output folder: checkpoint.safetensors, preview.png, log.jsonl, then the model files')
     .option('--steps <n>', 'optimizer steps', '20000')
     .option('--batch <n>', 'images per step', String(d.batch))
@@ -101,6 +124,7 @@ export function register(train: Command): void {
     .option('--holdout <n>', 'last n pool identities kept out of training, for the PSNR in log.jsonl', '100')
     .option('--every <n>', 'checkpoint, preview and held-out PSNR every n steps', '250')
     .option('--resume', 'continue from <out>/checkpoint.safetensors')
+    .option('--export <dir>', 'do not train: write <out>/checkpoint.safetensors as finalised generator/encoder files into <dir> (ship or evaluate a pair mid-run)')
     .option('--quiet', 'no progress output')
     .action((o: Options) => run(o));
 }

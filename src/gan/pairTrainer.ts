@@ -16,7 +16,9 @@
  * directions, smooth interpolation); L_rec lets the rows differ where that buys detail, as e4e's
  * Δ_i do. Both images go through G as one batch of 2B.
  */
+import { fileError } from '../errors.js';
 import { writePng } from '../io/image.js';
+import { SafetensorsFile } from '../io/safetensors.js';
 import { Adam } from '../nn/adam.js';
 import { stopGradient } from '../nn/stopGradient.js';
 import { runTraining, type TrainLoopResult } from '../nn/trainLoop.js';
@@ -256,4 +258,39 @@ export function finalizePair(g: Generator, e: Encoder, samples = 4096, seed = 12
   // the block's EqualLinear has lr_mul 1, so the stored bias is the applied bias
   tf.tidy(() => bias.assign(bias.sub(avg)));
   e.setLatentAvg(avg);
+}
+
+/**
+ * The pair as it stands in a `train pair` checkpoint, finalised like a finished run (latent_avg set
+ * and folded out of the encoder), without touching the run: ships or evaluates a pair mid-training.
+ */
+export function pairFromCheckpoint(file: string): { generator: Generator; encoder: Encoder; step: number; config: PairConfig } {
+  const f = SafetensorsFile.open(file);
+  try {
+    const raw = f.metadata['config'];
+    if (!raw) throw fileError(file, 'has no training config in its metadata (not a `train pair` checkpoint)');
+    const config = JSON.parse(raw) as PairConfig;
+    if (!config.generator || !config.encoder) throw fileError(file, 'its training config has no generator/encoder (not a `train pair` checkpoint)');
+    const g = new Generator(config.generator, { seed: config.seed });
+    const e = new Encoder(config.encoder, { seed: config.seed + 1 });
+    try {
+      for (const [prefix, model] of [['generator', storeModel(g.store)], ['encoder', storeModel(e.store)]] as const) {
+        const tensors: Record<string, ReturnType<SafetensorsFile['get']>> = {};
+        for (const n of model.names()) {
+          const key = `param.${prefix}.${n}`;
+          if (!f.keys().includes(key)) throw fileError(file, `has no tensor ${key}`);
+          tensors[n] = f.get(key);
+        }
+        model.loadTorch(file, tensors);
+      }
+      finalizePair(g, e);
+    } catch (err) {
+      g.dispose();
+      e.dispose();
+      throw err;
+    }
+    return { generator: g, encoder: e, step: Number(f.metadata['step']), config };
+  } finally {
+    f.close();
+  }
 }

@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { Encoder } from '../../src/gan/encoder.js';
 import { Generator } from '../../src/gan/generator.js';
 import { loadPairData, type PairData } from '../../src/gan/pairData.js';
-import { finalizePair, synthfacsPairConfig, trainPair, type PairConfig } from '../../src/gan/pairTrainer.js';
+import { finalizePair, pairFromCheckpoint, synthfacsPairConfig, trainPair, type PairConfig } from '../../src/gan/pairTrainer.js';
 import { SYNTH_CODE_DIM, auCodeIndex, synthCode } from '../../src/gan/synthCode.js';
 import { ParamStore } from '../../src/gan/params.js';
 import { BatchNorm2d } from '../../src/gan/torchLayers.js';
@@ -175,6 +175,29 @@ describe('trainPair (tiny pair, 32 px)', () => {
       for (const n of x.names()) expect(Array.from(y.get(n).dataSync()), n).toEqual(Array.from(x.get(n).dataSync()));
     }
     for (const m of [full.generator, full.encoder, rest.generator, rest.encoder]) m.dispose();
+  }, 300_000);
+
+  it('pairFromCheckpoint and `train pair --export` give the finalised pair of a run mid-training', async () => {
+    const out = tempDir();
+    const run = await trainPair({ config: tinyConfig(), train, val, outDir: out, steps: 2, checkpointEvery: 100 });
+    finalizePair(run.generator, run.encoder);
+    const snap = pairFromCheckpoint(join(out, 'checkpoint.safetensors'));
+    expect(snap.step).toBe(2);
+    const x = tf.randomUniform([2, 32, 32, 3], -1, 1, 'float32', 5) as tf.Tensor4D;
+    const a = run.generator.synthesis(run.encoder.encode(x), { noise: 'const', mode: 'shared' }).dataSync();
+    const b = snap.generator.synthesis(snap.encoder.encode(x), { noise: 'const', mode: 'shared' }).dataSync();
+    expect(Array.from(b)).toEqual(Array.from(a));
+    for (const m of [run.generator, run.encoder, snap.generator, snap.encoder]) m.dispose();
+    const dest = tempDir();
+    const r = await cli(['train', 'pair', '--out', out, '--export', dest]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/step 2/);
+    for (const f of ['generator.safetensors', 'generator.json', 'encoder.safetensors', 'encoder.json']) expect(existsSync(join(dest, f)), f).toBe(true);
+    const none = await cli(['train', 'pair', '--out', tempDir(), '--export', dest]);
+    expect(none.code).not.toBe(0);
+    expect(none.stderr).toMatch(/checkpoint\.safetensors: no checkpoint to export/);
+    const noData = await cli(['train', 'pair', '--out', tempDir()]);
+    expect(noData.stderr).toMatch(/--data <dir> is required/);
   }, 300_000);
 
   it('finalizePair sets latent_avg without changing what encode returns', () => {
