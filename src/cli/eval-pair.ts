@@ -57,6 +57,9 @@ export interface PairReport {
   auMoves: AuMoveReport | null;
 }
 
+/** Header of a table with one column per AU (AU_IDS order, as every per-AU list here) and a mean. */
+const AU_TABLE_HEAD = [`| | ${AU_IDS.map((x) => `AU${x}`).join(' | ')} | mean |`, `|---|${AU_IDS.map(() => '---').join('|')}|---|`];
+
 const f2 = (v: number) => v.toFixed(2);
 const f3 = (v: number) => (Number.isNaN(v) ? '—' : v.toFixed(3));
 
@@ -83,8 +86,7 @@ export function pairReportMarkdown(r: PairReport): string {
     lines.push(
       'H_est on originals and on reconstructions, against the labels, and reconstruction vs original:',
       '',
-      `| | ${AU_IDS.map((x) => `AU${x}`).join(' | ')} | mean |`,
-      `|---|${AU_IDS.map(() => '---').join('|')}|---|`,
+      ...AU_TABLE_HEAD,
       `| ICC original | ${a.original.perAu.map((p) => f3(p.icc)).join(' | ')} | ${f3(a.original.meanIcc)} |`,
       `| ICC reconstruction | ${a.reconstruction.perAu.map((p) => f3(p.icc)).join(' | ')} | ${f3(a.reconstruction.meanIcc)} |`,
       `| MSE original | ${a.original.perAu.map((p) => f3(p.mse)).join(' | ')} | ${f3(a.original.meanMse)} |`,
@@ -107,8 +109,7 @@ export function pairReportMarkdown(r: PairReport): string {
       '',
       `Directions fitted on the training subjects' latents; each test latent moved by ${m.amount} units of one AU; change of H_est's reading (${m.images} frames).`,
       '',
-      `| | ${m.perAu.map((p) => `AU${p.au}`).join(' | ')} | mean |`,
-      `|---|${m.perAu.map(() => '---').join('|')}|---|`,
+      ...AU_TABLE_HEAD,
       `| that AU | ${m.perAu.map((p) => f2(p.moved)).join(' | ')} | ${f2(m.meanMoved)} |`,
       `| mean abs. other AUs | ${m.perAu.map((p) => f2(p.others)).join(' | ')} | ${f2(m.meanOthers)} |`,
       '',
