@@ -30,6 +30,8 @@ export interface ProgressOptions {
   intervalMs?: number;
   /** Clock in ms, for tests. */
   now?: () => number;
+  /** Count already done before this process (a resumed run): the bar starts there, the rate and ETA count only new work. */
+  initial?: number;
 }
 
 export function formatDuration(seconds: number): string {
@@ -55,10 +57,11 @@ export function progress(label: string, total: number, options: ProgressOptions 
   const stream = options.stream ?? process.stderr;
   const now = options.now ?? (() => performance.now());
   const start = now();
-  let value = 0;
+  const initial = options.initial ?? 0;
+  let value = initial;
   let fields: ProgressFields = {};
   let stopped = false;
-  const rate = () => value / Math.max((now() - start) / 1000, 1e-9);
+  const rate = () => (value - initial) / Math.max((now() - start) / 1000, 1e-9);
   const eta = () => (total - value) / Math.max(rate(), 1e-9);
 
   if (options.quiet) {
@@ -89,7 +92,7 @@ export function progress(label: string, total: number, options: ProgressOptions 
       },
       cliProgress.Presets.shades_classic,
     );
-    bar.start(total, 0, { rate: '0', extra: '' });
+    bar.start(total, initial, { rate: '0', extra: '' });
     const payload = () => ({ rate: formatRate(rate()), extra: fieldsText(fields) });
     return {
       tick(n = 1, f) {

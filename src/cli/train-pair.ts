@@ -2,7 +2,9 @@ import type { Command } from 'commander';
 import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileError, UserError } from '../errors.js';
-import { finalizePair, pairFromCheckpoint, synthfacsPairConfig, trainPair } from '../gan/pairTrainer.js';
+import { finalizePair, pairFromCheckpoint, scheduledLr, synthfacsPairConfig, trainPair, type LrSchedule } from '../gan/pairTrainer.js';
+import { pairInit } from '../gan/pairInit.js';
+import { CheckpointFile } from '../nn/checkpointFile.js';
 import { checkpointPath } from '../nn/trainLoop.js';
 import { loadPairData, poolIdentityCount } from '../gan/pairData.js';
 import { saveEncoder, saveGenerator } from '../gan/modelDir.js';
@@ -22,6 +24,12 @@ interface Options {
   every: string;
   resume?: boolean;
   quiet?: boolean;
+  init?: string;
+  genBatch: string;
+  lambdaLat: string;
+  freezeGenerator?: boolean;
+  decayFrom?: string;
+  lrFinal?: string;
 }
 
 /** `--export DIR`: the run's checkpoint as finalised model files, without training. */
@@ -51,6 +59,18 @@ async function run(o: Options): Promise<void> {
   const lr = Number(o.lr), seed = Number(o.seed);
   if (!(lr > 0)) throw new UserError(`--lr ${o.lr}: expected a positive number`);
   if (!Number.isInteger(seed)) throw new UserError(`--seed ${o.seed}: expected an integer`);
+  const genBatch = Number(o.genBatch), lambdaLat = Number(o.lambdaLat);
+  if (!Number.isInteger(genBatch) || genBatch < 0) throw new UserError(`--gen-batch ${o.genBatch}: expected an integer ≥ 0`);
+  if (!(lambdaLat >= 0)) throw new UserError(`--lambda-lat ${o.lambdaLat}: expected a number ≥ 0`);
+  if (o.init !== undefined && o.resume) throw new UserError('--init starts a new run from earlier weights; --resume continues this run from its checkpoint: pass one of them');
+  let schedule: LrSchedule | undefined;
+  if ((o.decayFrom === undefined) !== (o.lrFinal === undefined)) throw new UserError('--decay-from and --lr-final go together');
+  if (o.decayFrom !== undefined) {
+    const decayFrom = Number(o.decayFrom), lrFinal = Number(o.lrFinal);
+    if (!Number.isInteger(decayFrom) || decayFrom < 0 || decayFrom >= steps) throw new UserError(`--decay-from ${o.decayFrom}: expected a step in [0, --steps ${steps})`);
+    if (!(lrFinal > 0) || lrFinal > lr) throw new UserError(`--lr-final ${o.lrFinal}: expected a positive number no larger than --lr ${lr}`);
+    schedule = { decayFrom, decayTo: steps, lrFinal };
+  }
   const runtime = await initRuntime();
   const n = await poolIdentityCount(data);
   if (holdout >= n) throw new UserError(`--holdout ${holdout}: the pool has only ${n} identities`);
@@ -64,11 +84,22 @@ async function run(o: Options): Promise<void> {
   const train = await load(0, n - holdout, 'training');
   const val = await load(n - holdout, n, 'held-out');
   mkdirSync(o.out, { recursive: true });
-  const config = { ...synthfacsPairConfig(), batch, lr, seed };
   const log = join(o.out, 'log.jsonl');
-  const bar = progress('training pair', steps, { quiet: o.quiet });
+  // options left at their defaults keep the config (and so the resume check) as older runs wrote it
+  const config = { ...synthfacsPairConfig(), batch, lr, seed, genBatch, lambdaLat, ...(o.freezeGenerator ? { freezeGenerator: true } : {}) };
+  if (o.init !== undefined && existsSync(checkpointPath(o.out))) {
+    throw new UserError(`${checkpointPath(o.out)}: a checkpoint exists; --init starts a new run, so choose another --out folder (or --resume this one)`);
+  }
+  const init = o.init !== undefined ? await pairInit(o.init) : undefined;
+  if (init) appendFileSync(log, `${JSON.stringify({ init: o.init, initStep: init.step, config: { genBatch, lambdaLat, freezeGenerator: !!o.freezeGenerator, lr }, time: new Date().toISOString() })}\n`);
+  let initial = init?.step ?? 0;
+  if (o.resume && existsSync(checkpointPath(o.out))) {
+    const f = CheckpointFile.open(checkpointPath(o.out));
+    initial = Number(f.metadata['step'] ?? 0);
+    f.close();
+  }
+  const bar = progress('training pair', steps, { quiet: o.quiet, initial });
   const t0 = performance.now();
-  let first: number | null = null;
   const { generator, encoder, result } = await trainPair({
     config,
     train,
@@ -76,11 +107,12 @@ async function run(o: Options): Promise<void> {
     outDir: o.out,
     steps,
     resume: o.resume,
+    init,
+    schedule,
     checkpointEvery: every,
     onStep: (step, logs) => {
-      first ??= step - 1;
-      const rate = (batch * (step - first)) / ((performance.now() - t0) / 1000);
-      bar.update(step, { gen: logs['gen']!.toFixed(4), rec: logs['rec']!.toFixed(4), lat: logs['lat']!.toFixed(3), 'img/s': rate.toFixed(1) });
+      const rate = (batch * (step - initial)) / ((performance.now() - t0) / 1000);
+      bar.update(step, { lr: scheduledLr(lr, schedule, step).toExponential(1), gen: logs['gen']!.toFixed(4), rec: logs['rec']!.toFixed(4), lat: logs['lat']!.toFixed(3), 'img/s': rate.toFixed(1) });
     },
     onCheckpoint: (step, v) => {
       appendFileSync(log, `${JSON.stringify({ ...v, wallSeconds: Math.round((performance.now() - t0) / 1000), time: new Date().toISOString() })}\n`);
@@ -94,7 +126,9 @@ async function run(o: Options): Promise<void> {
   finalizePair(generator, encoder);
   const notes = {
     training: {
-      command: `aueditnet train pair --data ${data} --out ${o.out} --steps ${steps} --batch ${batch} --lr ${lr} --seed ${seed} --holdout ${holdout}`,
+      command: process.argv.slice(2).join(' '),
+      config: { genBatch, lambdaLat, freezeGenerator: !!o.freezeGenerator },
+      ...(schedule ? { schedule: schedule as unknown as Record<string, number> } : {}),
       pool: data,
       trainIdentities: n - holdout,
       heldOutIdentities: holdout,
@@ -124,6 +158,12 @@ export function register(train: Command): void {
     .option('--holdout <n>', 'last n pool identities kept out of training, for the PSNR in log.jsonl', '100')
     .option('--every <n>', 'checkpoint, preview and held-out PSNR every n steps', '250')
     .option('--resume', 'continue from <out>/checkpoint.safetensors')
+    .option('--init <path>', 'start a new run from earlier weights: a `train pair` checkpoint (parameters only, fresh Adam) or an exported pair folder; steps count on from theirs')
+    .option('--gen-batch <n>', 'faces per step also rendered from the mapping (L_gen); 0 trains the encoder path only', String(d.genBatch))
+    .option('--lambda-lat <x>', 'weight of L_lat, which ties E(I) to the mapping\'s w', String(d.lambdaLat))
+    .option('--freeze-generator', 'train E only, against a fixed G (a late phase, from --init)')
+    .option('--decay-from <step>', 'cosine learning-rate decay from this step to --steps (with --lr-final)')
+    .option('--lr-final <x>', 'learning rate reached at --steps (with --decay-from)')
     .option('--export <dir>', 'do not train: write <out>/checkpoint.safetensors as finalised generator/encoder files into <dir> (ship or evaluate a pair mid-run)')
     .option('--quiet', 'no progress output')
     .action((o: Options) => run(o));

@@ -18,7 +18,7 @@
  */
 import { fileError } from '../errors.js';
 import { writePng } from '../io/image.js';
-import { SafetensorsFile } from '../io/safetensors.js';
+import { CheckpointFile } from '../nn/checkpointFile.js';
 import { Adam } from '../nn/adam.js';
 import { stopGradient } from '../nn/stopGradient.js';
 import { runTraining, type TrainLoopResult } from '../nn/trainLoop.js';
@@ -46,6 +46,11 @@ export interface PairConfig {
   lambdaGen: number;
   lambdaRec: number;
   lambdaLat: number;
+  /**
+   * Train E alone against a fixed G (a late phase: once G can render a face far better than E
+   * inverts it, G's updates only slow E down). Absent in runs that train both.
+   */
+  freezeGenerator?: boolean;
 }
 
 /**
@@ -94,6 +99,39 @@ export interface PairTrainOptions {
   onStep?: (step: number, logs: Record<string, number>) => void;
   onCheckpoint?: (step: number, val: PairValidation) => void | Promise<void>;
   stopAfter?: number;
+  /** Initial weights for a new run (not a resume): see pairInit. */
+  init?: PairInit;
+  /** Learning-rate schedule (not part of the config, so a run can be extended or re-scheduled). */
+  schedule?: LrSchedule;
+}
+
+/**
+ * Weights a new run starts from: an earlier run's checkpoint (its parameters; the Adam moments are
+ * not taken: the new run may train other parameters or with other weights) or exported
+ * generator/encoder files, whose folded latent_avg is unfolded back into the encoder.
+ */
+export interface PairInit {
+  path: string;
+  /** Steps the weights had already trained; the new run counts on from here. */
+  step: number;
+  load(g: Generator, e: Encoder): void;
+}
+
+/**
+ * Constant lr until `decayFrom`, then cosine down to `lrFinal` at step `decayTo`, constant after.
+ * A late decay usually buys what thousands of constant-lr steps would.
+ */
+export interface LrSchedule {
+  decayFrom: number;
+  decayTo: number;
+  lrFinal: number;
+}
+
+export function scheduledLr(lr: number, s: LrSchedule | undefined, step: number): number {
+  if (!s || step <= s.decayFrom) return lr;
+  if (step >= s.decayTo) return s.lrFinal;
+  const t = (step - s.decayFrom) / (s.decayTo - s.decayFrom);
+  return s.lrFinal + ((lr - s.lrFinal) * (1 + Math.cos(Math.PI * t))) / 2;
 }
 
 export interface PairValidation {
@@ -199,6 +237,8 @@ export async function trainPair(o: PairTrainOptions): Promise<{ generator: Gener
   const rng = new BatchRng(c.seed ^ 0x2545f491);
   const count = o.train.images.count;
   const optimizer = new Adam({ lr: c.lr, beta1: c.beta1, beta2: c.beta2 });
+  if (o.init && !o.resume) o.init.load(g, e);
+  if (c.freezeGenerator) g.store.setTrainable(false);
   const loss = () => {
     const idx = Array.from({ length: c.batch }, () => rng.int(count));
     const x = batchImages(o.train.images, idx);
@@ -233,6 +273,9 @@ export async function trainPair(o: PairTrainOptions): Promise<{ generator: Gener
     // the step count is left out so that a run can be extended with --steps N --resume
     config: c as unknown as Record<string, unknown>,
     resume: o.resume,
+    startStep: o.init?.step,
+    lrAt: o.schedule ? (step) => scheduledLr(c.lr, o.schedule, step) : undefined,
+    info: { ...(o.init ? { init: o.init.path, initStep: o.init.step } : {}), ...(o.schedule ? { schedule: o.schedule } : {}) },
     loss,
     onStep: o.onStep,
     stopAfter: o.stopAfter,
@@ -265,7 +308,7 @@ export function finalizePair(g: Generator, e: Encoder, samples = 4096, seed = 12
  * and folded out of the encoder), without touching the run: ships or evaluates a pair mid-training.
  */
 export function pairFromCheckpoint(file: string): { generator: Generator; encoder: Encoder; step: number; config: PairConfig } {
-  const f = SafetensorsFile.open(file);
+  const f = CheckpointFile.open(file);
   try {
     const raw = f.metadata['config'];
     if (!raw) throw fileError(file, 'has no training config in its metadata (not a `train pair` checkpoint)');
@@ -275,10 +318,10 @@ export function pairFromCheckpoint(file: string): { generator: Generator; encode
     const e = new Encoder(config.encoder, { seed: config.seed + 1 });
     try {
       for (const [prefix, model] of [['generator', storeModel(g.store)], ['encoder', storeModel(e.store)]] as const) {
-        const tensors: Record<string, ReturnType<SafetensorsFile['get']>> = {};
+        const tensors: Record<string, ReturnType<CheckpointFile['get']>> = {};
         for (const n of model.names()) {
           const key = `param.${prefix}.${n}`;
-          if (!f.keys().includes(key)) throw fileError(file, `has no tensor ${key}`);
+          if (!f.has(key)) throw fileError(file, `has no tensor ${key}`);
           tensors[n] = f.get(key);
         }
         model.loadTorch(file, tensors);

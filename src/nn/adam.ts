@@ -29,7 +29,7 @@ export class Adam {
     return value;
   }
 
-  apply(grads: Record<string, tf.Tensor>): void {
+  apply(grads: Record<string, tf.Tensor | null>): void {
     const { lr, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weightDecay = 0 } = this.config;
     this.step += 1;
     const c1 = 1 - beta1 ** this.step;
@@ -37,6 +37,8 @@ export class Adam {
     const stepSize = (lr * Math.sqrt(c2)) / c1;
     const epsHat = eps * Math.sqrt(c2);
     for (const [name, g] of Object.entries(grads)) {
+      // tf.variableGrads maps frozen (non-trainable) variables of the list to null
+      if (!g) continue;
       const variable = tf.engine().registeredVariables[name];
       if (!variable) throw new Error(`Adam: no variable named ${name}`);
       tf.tidy(() => {

@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../errors.js';
-import { SafetensorsFile, writeSafetensors } from '../io/safetensors.js';
+import type { TensorToWrite } from '../io/safetensors.js';
+import { CheckpointFile, writeCheckpointFile } from './checkpointFile.js';
 import { tf } from '../runtime/tf.js';
 import type { Adam } from './adam.js';
 import { commitBatchNorm } from './layers.js';
@@ -50,6 +51,17 @@ export interface TrainLoopOptions {
   stopAfter?: number;
   /** Handle SIGINT by checkpointing and stopping (default true). */
   handleSignals?: boolean;
+  /**
+   * Step count of a fresh run that continues earlier training from initial weights (`--init`):
+   * the models already had that many steps, the optimizer starts fresh. Ignored on resume.
+   */
+  startStep?: number;
+  /** Learning rate of the step about to run (1-based); the optimizer's own lr when absent. */
+  lrAt?: (step: number) => number;
+  /** Stored beside the config but not compared on resume (provenance: init weights, schedule). */
+  info?: Record<string, unknown>;
+  /** Largest checkpoint file (tensor bytes); bigger checkpoints are written in parts. */
+  maxFileBytes?: number;
 }
 
 export interface TrainLoopResult {
@@ -74,9 +86,9 @@ function variableNames(models: Record<string, TrainableModel>): { byVar: Map<tf.
   return { byVar, byName };
 }
 
-/** Writes models, optimizer state, step and RNG states as one safetensors file, atomically. */
+/** Writes models, optimizer state, step and RNG states atomically (in parts when large, see checkpointFile.ts). */
 export async function saveCheckpoint(opts: TrainLoopOptions, step: number): Promise<void> {
-  const tensors: Parameters<typeof writeSafetensors>[1] = {};
+  const tensors: Record<string, TensorToWrite> = {};
   for (const [m, p] of Object.entries(opts.models)) {
     for (const [n, t] of Object.entries(p.toTorch())) tensors[`param.${m}.${n}`] = t;
   }
@@ -86,25 +98,27 @@ export async function saveCheckpoint(opts: TrainLoopOptions, step: number): Prom
   }
   const rng: Record<string, number> = {};
   for (const [k, r] of Object.entries(opts.rngs ?? {})) rng[k] = r.getState();
-  await writeSafetensors(checkpointPath(opts.dir), tensors, {
+  const meta: Record<string, string> = {
     step: String(step),
     optimizerStep: String(opts.optimizer.step),
     rng: JSON.stringify(rng),
     config: JSON.stringify(opts.config),
-  });
+  };
+  if (opts.info) meta['info'] = JSON.stringify(opts.info);
+  await writeCheckpointFile(checkpointPath(opts.dir), tensors, meta, { step, maxBytes: opts.maxFileBytes });
 }
 
 /** Restores a checkpoint written by saveCheckpoint; returns the step it was taken at. */
 export function loadCheckpoint(opts: TrainLoopOptions): number {
   const file = checkpointPath(opts.dir);
-  const f = SafetensorsFile.open(file);
+  const f = CheckpointFile.open(file);
   try {
     const meta = f.metadata;
     if (meta['config'] !== JSON.stringify(opts.config)) {
       throw new UserError(`${file}: was made with another training config; resume with the same options or use a new --out folder`);
     }
     for (const [m, p] of Object.entries(opts.models)) {
-      const tensors: Record<string, ReturnType<SafetensorsFile['get']>> = {};
+      const tensors: Record<string, ReturnType<CheckpointFile['get']>> = {};
       for (const n of p.names()) tensors[n] = f.get(`param.${m}.${n}`);
       p.loadTorch(file, tensors);
     }
@@ -129,7 +143,7 @@ export function loadCheckpoint(opts: TrainLoopOptions): number {
  * loss with the step number, leaving the last good checkpoint in place.
  */
 export async function runTraining(opts: TrainLoopOptions): Promise<TrainLoopResult> {
-  let step = 0;
+  let step = opts.startStep ?? 0;
   if (opts.resume) {
     if (!existsSync(checkpointPath(opts.dir))) throw new UserError(`${checkpointPath(opts.dir)}: no checkpoint to resume from`);
     step = loadCheckpoint(opts);
@@ -153,6 +167,7 @@ export async function runTraining(opts: TrainLoopOptions): Promise<TrainLoopResu
     while (step < opts.totalSteps) {
       let parts: tf.Tensor | null = null;
       let names: string[] = [];
+      if (opts.lrAt) opts.optimizer.config.lr = opts.lrAt(step + 1);
       const loss = opts.optimizer.minimize(() => {
         const r = opts.loss(step);
         names = Object.keys(r.parts ?? {});

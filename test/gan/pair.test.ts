@@ -9,7 +9,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { Encoder } from '../../src/gan/encoder.js';
 import { Generator } from '../../src/gan/generator.js';
 import { loadPairData, type PairData } from '../../src/gan/pairData.js';
-import { finalizePair, pairFromCheckpoint, synthfacsPairConfig, trainPair, type PairConfig } from '../../src/gan/pairTrainer.js';
+import { finalizePair, pairFromCheckpoint, scheduledLr, synthfacsPairConfig, trainPair, type PairConfig } from '../../src/gan/pairTrainer.js';
+import { pairInit } from '../../src/gan/pairInit.js';
+import { saveEncoder, saveGenerator } from '../../src/gan/modelDir.js';
 import { SYNTH_CODE_DIM, auCodeIndex, synthCode } from '../../src/gan/synthCode.js';
 import { ParamStore } from '../../src/gan/params.js';
 import { BatchNorm2d } from '../../src/gan/torchLayers.js';
@@ -200,6 +202,63 @@ describe('trainPair (tiny pair, 32 px)', () => {
     expect(noData.stderr).toMatch(/--data <dir> is required/);
   }, 300_000);
 
+  it('--init from a checkpoint or from exported files continues the same pair, counting steps on', async () => {
+    const out = tempDir();
+    const run = await trainPair({ config: tinyConfig(), train, val, outDir: out, steps: 3, checkpointEvery: 100 });
+    const x = tf.randomUniform([2, 32, 32, 3], -1, 1, 'float32', 9) as tf.Tensor4D;
+    const recon = (g: Generator, e: Encoder) => Array.from(g.synthesis(e.encode(x), { noise: 'const', mode: 'shared' }).dataSync());
+    const want = recon(run.generator, run.encoder);
+    // exported files carry latent_avg folded into the encoder (finalizePair); --init unfolds it
+    const exported = tempDir();
+    finalizePair(run.generator, run.encoder);
+    await saveGenerator(exported, run.generator, { notes: { training: { step: 3 } } });
+    await saveEncoder(exported, run.encoder);
+    for (const source of [join(out, 'checkpoint.safetensors'), exported]) {
+      const init = await pairInit(source);
+      expect(init.step, source).toBe(3);
+      const g = new Generator(tinyG, { seed: 77 }), e = new Encoder(tinyE, { seed: 78 });
+      init.load(g, e);
+      expect(e.latentAvg).toBeNull();
+      const got = recon(g, e);
+      expect(Math.max(...got.map((v, i) => Math.abs(v - want[i]!))), source).toBeLessThan(1e-4);
+      g.dispose();
+      e.dispose();
+    }
+    // a new run from it starts at step 3 with fresh Adam moments and trains on
+    const next = tempDir();
+    const cont = await trainPair({ config: tinyConfig(), train, val, outDir: next, steps: 5, checkpointEvery: 100, init: await pairInit(exported) });
+    expect(cont.result.step).toBe(5);
+    expect(pairFromCheckpoint(join(next, 'checkpoint.safetensors')).step).toBe(5);
+    for (const m of [run.generator, run.encoder, cont.generator, cont.encoder]) m.dispose();
+    await expect(pairInit(join(tempDir(), 'nothing'))).rejects.toThrow(/no such file or directory/);
+    const other = new Generator({ ...tinyG, channels: Object.fromEntries(Object.entries(tinyG.channels).map(([k, v]) => [k, v * 2])) }, { seed: 1 });
+    const init = await pairInit(join(out, 'checkpoint.safetensors'));
+    const e = new Encoder(tinyE, { seed: 1 });
+    expect(() => init.load(other, e)).toThrow(/param\.generator\.|shape/);
+    other.dispose();
+    e.dispose();
+  }, 300_000);
+
+  it('freezeGenerator trains E alone: every G weight unchanged, E moved', async () => {
+    const out = tempDir();
+    const c = { ...tinyConfig(), genBatch: 0, freezeGenerator: true };
+    const { generator, encoder } = await trainPair({ config: c, train, val, outDir: out, steps: 2, checkpointEvery: 100 });
+    const g0 = new Generator(c.generator, { seed: c.seed }), e0 = new Encoder(c.encoder, { seed: c.seed + 1 });
+    for (const n of generator.store.names()) expect(Array.from(generator.store.get(n).dataSync()), n).toEqual(Array.from(g0.store.get(n).dataSync()));
+    const moved = encoder.store.names().filter((n) => Array.from(encoder.store.get(n).dataSync()).some((v, i) => v !== e0.store.get(n).dataSync()[i]));
+    expect(moved.length).toBeGreaterThan(encoder.store.names().length / 2);
+    for (const m of [generator, encoder, g0, e0]) m.dispose();
+  }, 120_000);
+
+  it('scheduledLr: constant, then a cosine from lr to lrFinal, then lrFinal', () => {
+    const s = { decayFrom: 100, decayTo: 200, lrFinal: 1e-4 };
+    expect(scheduledLr(1e-3, undefined, 150)).toBe(1e-3);
+    expect(scheduledLr(1e-3, s, 100)).toBe(1e-3);
+    expect(scheduledLr(1e-3, s, 150)).toBeCloseTo(5.5e-4, 10);
+    expect(scheduledLr(1e-3, s, 200)).toBe(1e-4);
+    expect(scheduledLr(1e-3, s, 250)).toBe(1e-4);
+  });
+
   it('finalizePair sets latent_avg without changing what encode returns', () => {
     const e = new Encoder(tinyE, { seed: 1 });
     const gen = new Generator(tinyG, { seed: 2 });
@@ -229,5 +288,13 @@ describe('aueditnet train pair', () => {
     const none = await cli(['train', 'pair', '--data', tempDir(), '--out', tempDir()]);
     expect(none.code).toBe(2);
     expect(none.stderr).toMatch(/identities\.jsonl/);
+    const both = await cli(['train', 'pair', '--data', pool, '--out', tempDir(), '--init', pool, '--resume']);
+    expect(both.stderr).toMatch(/pass one of them/);
+    const half = await cli(['train', 'pair', '--data', pool, '--out', tempDir(), '--decay-from', '10']);
+    expect(half.stderr).toMatch(/--decay-from and --lr-final go together/);
+    const late = await cli(['train', 'pair', '--data', pool, '--out', tempDir(), '--steps', '10', '--decay-from', '10', '--lr-final', '1e-4']);
+    expect(late.stderr).toMatch(/--decay-from 10: expected a step in \[0, --steps 10\)/);
+    const neg = await cli(['train', 'pair', '--data', pool, '--out', tempDir(), '--gen-batch', '-1']);
+    expect(neg.stderr).toMatch(/--gen-batch -1/);
   }, 120_000);
 });

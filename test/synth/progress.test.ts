@@ -36,6 +36,16 @@ describe('progress', () => {
     expect(p.value).toBe(100);
   });
 
+  it('a resumed run starts at its count; rate and ETA count only the new work', () => {
+    const stream = sink(false);
+    let t = 0;
+    const p = progress('training', 1000, { stream, now: () => t, intervalMs: 10_000, initial: 800 });
+    expect(p.value).toBe(800);
+    t = 10_000;
+    p.update(820);
+    expect(stream.text).toBe('training: 820/1000 (82.0%), 2.0/s, ETA 1m30s\n');
+  });
+
   it('draws a bar with count and rate on a terminal, and nothing when quiet', () => {
     const tty = sink(true);
     const p = progress('frames', 10, { stream: tty });
