@@ -22,6 +22,7 @@ import { sha256File } from '../gan/checkpoint.js';
 import type { Encoder } from '../gan/encoder.js';
 import type { Generator } from '../gan/generator.js';
 import { loadModels } from '../gan/modelDir.js';
+import { refineLatents } from '../gan/refine.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import type { RgbImage } from '../io/image.js';
 import { initRuntime } from '../runtime/index.js';
@@ -45,6 +46,8 @@ interface Options {
   directionsEvery: string;
   seed: string;
   out: string;
+  refine: string;
+  refineImages: string;
   quiet?: boolean;
 }
 
@@ -53,6 +56,8 @@ export interface PairReport {
   models: { role: string; path: string; sha256: string }[];
   data: { root: string; fold: number; testSubjects: string[]; testImages: number; trainSubjects: string[] };
   reconstruction: ReconstructionReport;
+  /** The encoder + optimisation inversion (gan/refine.ts) on an even subset of the test frames. */
+  refined: { steps: number; lr: number; report: ReconstructionReport } | null;
   interpolation: InterpolationReport;
   auMoves: AuMoveReport | null;
 }
@@ -81,6 +86,16 @@ export function pairReportMarkdown(r: PairReport): string {
     `| PSNR (dB) | ${Object.values(rec.psnr.perSubject).map(f2).join(' | ')} |`,
     '',
   ];
+  if (r.refined) {
+    const q = r.refined.report;
+    lines.push(
+      `### With ${r.refined.steps} refinement steps (encoder + optimisation)`,
+      '',
+      `W+ from E, then ${r.refined.steps} Adam steps (lr ${r.refined.lr}) on the pixel error, on ${q.images} evenly spread test frames: PSNR mean **${f2(q.psnr.mean)} dB**, median ${f2(q.psnr.median)}, worst frame ${f2(q.psnr.min)}.`,
+      '',
+    );
+    if (q.au) lines.push(`H_est on these reconstructions: ICC ${f3(q.au.reconstruction.meanIcc)}, MSE vs labels ${f3(q.au.reconstruction.meanMse)}, MSE vs H_est on the originals ${f3(q.au.reconVsOriginal.meanMse)}.`, '');
+  }
   if (rec.au) {
     const a = rec.au;
     lines.push(
@@ -126,17 +141,20 @@ function toRgb(x: tf.Tensor4D): RgbImage[] {
   return Array.from({ length: B }, (_, i) => ({ width: W, height: H, data: d.slice(i * n, (i + 1) * n) }));
 }
 
-async function writeGrids(out: string, g: Generator, e: Encoder, set: ImageSet, dirs: LinearDirections | null, o: { steps: number; amount: number; seed: number }): Promise<void> {
+async function writeGrids(out: string, g: Generator, e: Encoder, set: ImageSet, dirs: LinearDirections | null, o: { steps: number; amount: number; seed: number; refine: number }): Promise<void> {
   const SYNTH = { noise: 'const', mode: 'shared' } as const;
   const picks = crossSubjectPairs(set, 4, o.seed + 1);
   const faces = picks.map((p) => p[0]);
   const recRows = scoped(() => {
     const x = batchImages(set, faces);
-    const rec = g.synthesis(e.encode(x), SYNTH) as tf.Tensor4D;
-    return [
+    const w = e.encode(x);
+    const rec = g.synthesis(w, SYNTH) as tf.Tensor4D;
+    const rows = [
       { label: 'input', images: toRgb(x) },
       { label: 'G(E(I))', images: toRgb(rec) },
     ];
+    if (o.refine > 0) rows.push({ label: `refined ×${o.refine}`, images: toRgb(g.synthesis(refineLatents(g, x, w, { steps: o.refine }), SYNTH) as tf.Tensor4D) });
+    return rows;
   });
   await writeFileAtomic(path.join(out, 'recon.png'), labelledGrid(recRows, faces.map((i) => set.groupNames[set.groups[i]!]!)));
   const strips = interpolationImages(g, e, set, picks.slice(0, 3), o.steps);
@@ -159,6 +177,8 @@ async function run(o: Options): Promise<void> {
   const every = positiveInt('every', o.every), paths = positiveInt('paths', o.paths), steps = positiveInt('steps', o.steps);
   const moveImages = positiveInt('move-images', o.moveImages), directionsEvery = positiveInt('directions-every', o.directionsEvery);
   const amount = Number(o.amount), seed = Number(o.seed);
+  const refine = Number(o.refine), refineImages = positiveInt('refine-images', o.refineImages);
+  if (!Number.isInteger(refine) || refine < 0) throw new UserError(`--refine ${o.refine}: expected an integer ≥ 0`);
   if (!Number.isFinite(amount) || amount === 0) throw new UserError(`--amount ${o.amount}: expected a non-zero number`);
   if (!Number.isInteger(seed)) throw new UserError(`--seed ${o.seed}: expected an integer`);
   if (steps < 2) throw new UserError(`--steps ${o.steps}: expected an integer ≥ 2`);
@@ -183,6 +203,14 @@ async function run(o: Options): Promise<void> {
     b = bar('reconstructing', set.count);
     const reconstruction = reconstructionReport(g, e, set, { hest: hest ?? undefined, onProgress: (d) => b.update(d) });
     b.stop();
+    let refined: PairReport['refined'] = null;
+    if (refine > 0) {
+      const n = Math.min(refineImages, set.count);
+      const indices = Array.from({ length: n }, (_, i) => Math.floor((i * set.count) / n));
+      b = bar(`refining ${n} inversions (${refine} steps)`, n);
+      refined = { steps: refine, lr: 0.01, report: reconstructionReport(g, e, set, { hest: hest ?? undefined, indices, refine: { steps: refine, lr: 0.01 }, chunk: 16, onProgress: (d) => b.update(d) }) };
+      b.stop();
+    }
     const interpolation = interpolationReport(g, e, set, { paths, steps, seed });
     let auMoves: AuMoveReport | null = null;
     if (hest) {
@@ -201,19 +229,22 @@ async function run(o: Options): Promise<void> {
     const command =
       `aueditnet eval-pair --model ${o.model} --data ${o.data} --fold ${fold.fold}` +
       (hestDir ? ` --hest ${hestDir}` : ' --no-hest') +
-      ` --every ${every} --paths ${paths} --steps ${steps} --amount ${amount} --move-images ${moveImages} --directions-every ${directionsEvery} --seed ${seed} --out ${o.out}`;
+      ` --every ${every} --paths ${paths} --steps ${steps} --amount ${amount} --move-images ${moveImages} --directions-every ${directionsEvery} --seed ${seed}` +
+      (refine > 0 ? ` --refine ${refine} --refine-images ${refineImages}` : '') +
+      ` --out ${o.out}`;
     const report: PairReport = {
       command,
       models,
       data: { root: o.data, fold: fold.fold, testSubjects, testImages: set.count, trainSubjects },
       reconstruction,
+      refined,
       interpolation,
       auMoves,
     };
     await writeFileAtomic(path.join(o.out, 'pair-report.json'), `${JSON.stringify(report, null, 2)}\n`);
     const md = pairReportMarkdown(report);
     await writeFileAtomic(path.join(o.out, 'pair-report.md'), md);
-    await writeGrids(o.out, g, e, set, dirs, { steps, amount, seed });
+    await writeGrids(o.out, g, e, set, dirs, { steps, amount, seed, refine });
     if (!o.quiet) process.stdout.write(`${md}\nwrote ${o.out}/pair-report.{json,md}, recon.png, interp.png${dirs ? ', moves.png' : ''}\n`);
   } finally {
     dirs?.dispose();
@@ -240,6 +271,8 @@ export function register(program: Command): void {
     .option('--directions-every <k>', 'every k-th training frame for fitting the directions', '10')
     .option('--seed <n>', 'seed of the interpolation pairs and AU-move frames', '1')
     .requiredOption('--out <dir>', 'output folder: pair-report.json, pair-report.md, recon.png, interp.png, moves.png')
+    .option('--refine <n>', 'also measure the encoder + optimisation inversion: n Adam steps on W+ against each image (0: off)', '0')
+    .option('--refine-images <n>', 'test frames (evenly spread) for --refine, which costs n forward/backward passes per frame', '128')
     .option('--quiet', 'no progress output')
     .action((o: Options) => run(o));
 }

@@ -12,12 +12,17 @@ import { readImage } from '../io/image.js';
 import { readNpy, writeNpy } from '../io/npy.js';
 import { formatShape, isFloatDtype } from '../io/tensor.js';
 import { initRuntime, tf } from '../runtime/index.js';
+import { refineLatents } from '../gan/refine.js';
+import { progress } from './progress.js';
 
 export interface InvertOptions {
   model: string;
   image: string;
   out: string;
   recon?: string;
+  quiet?: boolean;
+  /** Adam steps on W+ against the image after encoding (encoder + optimisation); 0 or absent: off. */
+  refine?: string | number;
 }
 
 export interface InvertResult {
@@ -49,8 +54,10 @@ async function readInput(path: string, size: number): Promise<{ data: Float32Arr
 export async function invert(o: InvertOptions): Promise<InvertResult> {
   if (extname(o.out).toLowerCase() !== '.npy') throw fileError(o.out, '--out must be a .npy file (W+ as float32 [B, L, 512])');
   if (o.recon !== undefined) imageOutputFormat(o.recon, '--recon');
+  const refine = Number(o.refine ?? 0);
+  if (!Number.isInteger(refine) || refine < 0) throw new UserError(`--refine ${o.refine}: expected an integer ≥ 0 (Adam steps on W+)`);
   await initRuntime();
-  const { encoder: le, generator: lg } = await loadModels(o.model, { encoder: true, generator: o.recon !== undefined });
+  const { encoder: le, generator: lg } = await loadModels(o.model, { encoder: true, generator: o.recon !== undefined || refine > 0 });
   const e = le!.model;
   const g = lg?.model;
   try {
@@ -64,8 +71,20 @@ export async function invert(o: InvertOptions): Promise<InvertResult> {
     const S = e.inputSize;
     const input = await readInput(o.image, S);
     const t0 = performance.now();
-    const wplus = tf.tidy(() => e.encode(tf.tensor4d(input.data, [input.batch, S, S, 3])));
+    let wplus = tf.tidy(() => e.encode(tf.tensor4d(input.data, [input.batch, S, S, 3])));
     const encodeMs = performance.now() - t0;
+    if (g && refine > 0) {
+      const x = tf.tensor4d(input.data, [input.batch, S, S, 3]);
+      const bar = progress(`refining W+ (${input.batch} image${input.batch > 1 ? 's' : ''})`, refine, { quiet: o.quiet });
+      try {
+        const refined = refineLatents(g, x, wplus, { steps: refine, onStep: (s, mse) => bar.update(s, { mse: mse.toFixed(5) }) });
+        wplus.dispose();
+        wplus = refined;
+      } finally {
+        bar.stop();
+        x.dispose();
+      }
+    }
     const shape = wplus.shape as [number, number, number];
     const files = [o.out];
     try {
@@ -99,6 +118,8 @@ export function register(program: Command): void {
     .requiredOption('--image <file>', 'aligned face image (PNG/JPEG/…), or a .npy of normalised NCHW float32 [B, 3, S, S] in [-1, 1] at the encoder input size S')
     .requiredOption('--out <w.npy>', 'W+ latents, float32 [B, L, 512], latent_avg included (what the generator takes)')
     .option('--recon <file>', 'also decode W+ with the generator: .png (8-bit) or .npy (raw NCHW float32)')
+    .option('--refine <n>', 'after encoding, n Adam steps on W+ against the image (encoder + optimisation: sharper, slower; needs the generator)', '0')
+    .option('--quiet', 'no progress output')
     .addHelpText(
       'after',
       `

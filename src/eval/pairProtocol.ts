@@ -17,6 +17,7 @@ import { estimateAus } from '../estimators/evaluate.js';
 import { batchImages, type ImageSet } from '../estimators/imageSet.js';
 import type { Estimator } from '../estimators/model.js';
 import type { Encoder } from '../gan/encoder.js';
+import { refineLatents, type RefineOptions } from '../gan/refine.js';
 import type { Generator } from '../gan/generator.js';
 import { UserError } from '../errors.js';
 import { scoped } from '../runtime/scoped.js';
@@ -70,17 +71,28 @@ export interface ReconstructionReport {
   };
 }
 
-export function reconstructionReport(g: Generator, e: Encoder, set: ImageSet, o: { hest?: Estimator; chunk?: number; onProgress?: (done: number, total: number) => void } = {}): ReconstructionReport {
+/**
+ * PSNR (and H_est readings) of G(E(x)) over the set, or over `indices` of it. With `refine`, each
+ * code is first refined against its image (refine.ts): the encoder + optimisation inversion.
+ */
+export function reconstructionReport(
+  g: Generator,
+  e: Encoder,
+  set: ImageSet,
+  o: { hest?: Estimator; chunk?: number; onProgress?: (done: number, total: number) => void; indices?: readonly number[]; refine?: RefineOptions } = {},
+): ReconstructionReport {
   checkSizes(g, e, set);
   const chunk = o.chunk ?? 32;
   const values: number[] = [];
   const bySubject = new Map<number, number[]>();
   const hOrig: Float32Array[] = [], hRec: Float32Array[] = [];
-  for (let s = 0; s < set.count; s += chunk) {
-    const idx = Array.from({ length: Math.min(chunk, set.count - s) }, (_, i) => s + i);
+  const all = o.indices ?? Array.from({ length: set.count }, (_, i) => i);
+  for (let s = 0; s < all.length; s += chunk) {
+    const idx = all.slice(s, s + chunk);
     const { a, b, ho, hr } = scoped(() => {
       const x = batchImages(set, idx);
-      const rec = g.synthesis(e.encode(x), SYNTH);
+      const w = e.encode(x);
+      const rec = g.synthesis(o.refine ? refineLatents(g, x, w, o.refine) : w, SYNTH);
       const ho = o.hest ? (estimateAus(o.hest, x).dataSync() as Float32Array) : null;
       const hr = o.hest ? (estimateAus(o.hest, rec.clipByValue(-1, 1) as tf.Tensor4D).dataSync() as Float32Array) : null;
       return { a: unitImages(x), b: unitImages(rec), ho, hr };
@@ -95,17 +107,17 @@ export function reconstructionReport(g: Generator, e: Encoder, set: ImageSet, o:
         hRec.push(hr.slice(k * AU_COUNT, (k + 1) * AU_COUNT));
       }
     });
-    o.onProgress?.(s + idx.length, set.count);
+    o.onProgress?.(s + idx.length, all.length);
   }
   const perSubject: Record<string, number> = {};
   for (const [gi, v] of [...bySubject.entries()].sort((p, q) => p[0] - q[0])) perSubject[set.groupNames[gi]!] = mean(v);
   const report: ReconstructionReport = {
-    images: set.count,
+    images: all.length,
     psnr: { mean: mean(values), median: median(values), min: Math.min(...values), perSubject },
   };
   if (o.hest) {
     if (!set.labels) throw new UserError('H_est scores need AU labels and this image set has none');
-    const labels = Array.from({ length: set.count }, (_, i) => set.labels!.subarray(i * AU_COUNT, (i + 1) * AU_COUNT));
+    const labels = all.map((i) => set.labels!.subarray(i * AU_COUNT, (i + 1) * AU_COUNT));
     const perAu = AU_IDS.map((au, j) => ({ au, mse: mean(hRec.map((r, i) => (r[j]! - hOrig[i]![j]!) ** 2)) }));
     report.au = {
       original: auScores(labels, hOrig),

@@ -141,6 +141,20 @@ describe('aueditnet eval-pair', () => {
     expect(readFileSync(join(o2, 'pair-report.json'), 'utf8')).toBe(readFileSync(join(o1, 'pair-report.json'), 'utf8').replaceAll(o1, o2));
   }, 240_000);
 
+  it('--refine adds the encoder + optimisation inversion on a subset, better than the encoder alone', async () => {
+    const out = join(root, 'r5');
+    const r = await cli([...args(out), '--no-hest', '--refine', '30', '--refine-images', '3']);
+    expect(r.code, r.stderr).toBe(0);
+    const rep = JSON.parse(readFileSync(join(out, 'pair-report.json'), 'utf8')) as { reconstruction: { psnr: { mean: number } }; refined: { steps: number; report: { images: number; psnr: { mean: number } } } };
+    expect(rep.refined.steps).toBe(30);
+    expect(rep.refined.report.images).toBe(3);
+    // a random tiny pair reconstructs badly, so 30 steps on W+ must gain clearly
+    expect(rep.refined.report.psnr.mean).toBeGreaterThan(rep.reconstruction.psnr.mean + 0.5);
+    expect(readFileSync(join(out, 'pair-report.md'), 'utf8')).toMatch(/With 30 refinement steps/);
+    const bad = await cli([...args(join(root, 'r6')), '--refine', '-2']);
+    expect(bad.stderr).toMatch(/--refine -2: expected an integer ≥ 0/);
+  }, 240_000);
+
   it('names the missing H_est, and skips the AU measures with --no-hest', async () => {
     const noHest = join(root, 'nohest');
     mkdirSync(noHest);
