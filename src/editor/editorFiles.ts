@@ -27,8 +27,27 @@ export interface EditorMeta {
   created: string;
 }
 
+/**
+ * Weights are stored in float16: the paper-sized editor (12 M parameters) is 48 MB in float32, over
+ * the repository's 30 MB file limit, and half precision moves its edits by far less than the model's
+ * own error (test/editor/editorFiles.test.ts measures it). Training checkpoints stay float32.
+ */
 export async function saveEditor(dir: string, ed: AUEditNet, meta: Omit<EditorMeta, 'format' | 'version' | 'config' | 'created'>): Promise<void> {
-  await writeSafetensors(path.join(dir, EDITOR_FILE), ed.params.toTorch(), { format: 'aueditnet-editor' });
+  const half = Object.fromEntries(
+    Object.entries(ed.params.toTorch()).map(([k, t]) => [
+      k,
+      {
+        dtype: 'float16' as const,
+        shape: t.shape,
+        data: () => {
+          const d = t.data();
+          for (const v of d) if (!(Math.abs(v) <= 65504)) throw new Error(`editor parameter ${k} holds ${v}, which float16 cannot store`);
+          return d;
+        },
+      },
+    ]),
+  );
+  await writeSafetensors(path.join(dir, EDITOR_FILE), half, { format: 'aueditnet-editor' });
   const full: EditorMeta = { format: 'aueditnet-editor', version: 1, config: ed.config, created: new Date().toISOString(), ...meta };
   await writeFileAtomic(path.join(dir, EDITOR_JSON), `${JSON.stringify(full, null, 2)}\n`);
 }
