@@ -5,7 +5,7 @@
  * `--resume` continues exactly.
  */
 import type { Command } from 'commander';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { openDisfa } from '../data/disfa.js';
 import { disfaFold } from '../data/folds.js';
@@ -14,6 +14,10 @@ import { resolveEditorConfig, type EditorConfig } from '../editor/config.js';
 import { saveEditor } from '../editor/editorFiles.js';
 import { frozenFid, frozenFpre } from '../editor/frozenNets.js';
 import { trainEditor } from '../editor/trainer.js';
+import { AUEditNet } from '../editor/auEditNet.js';
+import { CheckpointFile } from '../nn/checkpointFile.js';
+import { scheduledLr, scheduleFromOptions } from '../nn/lrSchedule.js';
+import { checkpointPath } from '../nn/trainLoop.js';
 import { fileError, UserError } from '../errors.js';
 import { imageSetFromDisfa } from '../estimators/loadImageSet.js';
 import { loadEstimator } from '../estimators/model.js';
@@ -24,7 +28,10 @@ import { progress } from './progress.js';
 import { positiveInt } from './args.js';
 
 interface Options {
-  data: string;
+  data?: string;
+  export?: string;
+  decayFrom?: string;
+  lrFinal?: string;
   fold: string;
   pair: string;
   fpre: string;
@@ -54,16 +61,58 @@ export function readEditorConfigFile(file: string | undefined, levels: number[])
   return resolveEditorConfig({ levels, ...(raw as Record<string, unknown>) }, file);
 }
 
+/** `--export DIR`: the editor of a run's checkpoint as editor files, without training (ship or evaluate mid-run). */
+async function exportRun(o: Options & { export: string }): Promise<void> {
+  const file = checkpointPath(o.out);
+  if (!existsSync(file)) throw fileError(file, 'no checkpoint to export (run `aueditnet train editor` into --out first)');
+  requireDir(o.pair, 'the GAN pair of --pair (the one the run trains with)');
+  await initRuntime();
+  const f = CheckpointFile.open(file);
+  let ed: AUEditNet | null = null;
+  try {
+    const raw = f.metadata['config'];
+    const run = raw ? (JSON.parse(raw) as { editor?: Record<string, unknown>; batch?: number; lr?: number; seed?: number }) : null;
+    if (!run?.editor) throw fileError(file, 'is not a `train editor` checkpoint (no editor config in its metadata)');
+    const config = resolveEditorConfig(run.editor, file);
+    const pair = await loadModels(o.pair, { generator: true });
+    const rows = pair.generator!.model.nLatent;
+    pair.generator!.model.dispose();
+    ed = new AUEditNet(config).build(rows);
+    const tensors: Record<string, ReturnType<CheckpointFile['get']>> = {};
+    for (const n of ed.params.names()) {
+      const key = `param.editor.${n}`;
+      if (!f.has(key)) throw fileError(file, `has no tensor ${key}`);
+      tensors[n] = f.get(key);
+    }
+    ed.params.loadTorch(file, tensors);
+    const step = Number(f.metadata['step']);
+    mkdirSync(o.export, { recursive: true });
+    await saveEditor(o.export, ed, {
+      rows,
+      pair: relative(resolve(o.export), resolve(o.pair)) || '.',
+      training: { checkpoint: file, step, batch: run.batch, lr: run.lr, seed: run.seed, exportedMidRun: true },
+    });
+    process.stdout.write(`wrote ${o.export}/editor.safetensors and editor.json from ${file} (step ${step})\n`);
+  } finally {
+    f.close();
+    ed?.dispose();
+  }
+}
+
 async function run(o: Options): Promise<void> {
+  if (o.export !== undefined) return exportRun(o as Options & { export: string });
+  if (!o.data) throw new UserError('--data <dir> is required for training (a DISFA-layout folder)');
+  const data = o.data;
   const fold = disfaFold(Number(o.fold));
   const steps = positiveInt('steps', o.steps), batch = positiveInt('batch', o.batch), every = positiveInt('every', o.every), ckpt = positiveInt('checkpoint-every', o.ckpt);
   const lr = Number(o.lr), seed = Number(o.seed);
   if (!(lr > 0)) throw new UserError(`--lr ${o.lr}: expected a positive number`);
-  requireDir(o.data, 'the DISFA-layout data set of --data');
+  const schedule = scheduleFromOptions(o, lr, steps, (m) => new UserError(m));
+  requireDir(data, 'the DISFA-layout data set of --data');
   requireDir(o.pair, 'the GAN pair of --pair');
   const runtime = await initRuntime();
-  const ds = await openDisfa(o.data);
-  const { train: subjects } = foldSubjects(ds, fold, o.data);
+  const ds = await openDisfa(data);
+  const { train: subjects } = foldSubjects(ds, fold, data);
   const pair = await loadModels(o.pair, { generator: true, encoder: true });
   const g = pair.generator!.model.freeze();
   const e = pair.encoder!.model.freeze();
@@ -84,10 +133,15 @@ async function run(o: Options): Promise<void> {
   const images = await imageSetFromDisfa(ds, subjects, { every, onProgress: (d) => loadBar.update(d) });
   loadBar.stop();
   if (images.count !== cache.count) throw new Error(`latent cache has ${cache.count} rows but ${images.count} frames were read`);
-  if (images.size !== g.config.size) throw fileError(o.data, `frames are ${images.size} px, the generator makes ${g.config.size} px`);
-  const bar = progress('training editor', steps, { quiet: o.quiet });
+  if (images.size !== g.config.size) throw fileError(data, `frames are ${images.size} px, the generator makes ${g.config.size} px`);
+  let initial = 0;
+  if (o.resume && existsSync(checkpointPath(o.out))) {
+    const f = CheckpointFile.open(checkpointPath(o.out));
+    initial = Number(f.metadata['step'] ?? 0);
+    f.close();
+  }
+  const bar = progress('training editor', steps, { quiet: o.quiet, initial });
   const t0 = performance.now();
-  let first: number | null = null;
   const { editor, result } = await trainEditor({
     config,
     data: { images, rows, latents: (idx) => latentsOf(cache, idx) },
@@ -100,12 +154,12 @@ async function run(o: Options): Promise<void> {
     lr,
     seed,
     resume: o.resume,
+    schedule,
     checkpointEvery: ckpt,
     onStep: (step, logs) => {
-      first ??= step - 1;
-      const fields: Record<string, string> = {};
+      const fields: Record<string, string> = { lr: scheduledLr(lr, schedule, step).toExponential(1) };
       for (const [k, v] of Object.entries(logs)) fields[k] = v.toFixed(4);
-      fields['triples/s'] = ((batch * (step - first)) / ((performance.now() - t0) / 1000)).toFixed(2);
+      fields['triples/s'] = ((batch * (step - initial)) / ((performance.now() - t0) / 1000)).toFixed(2);
       bar.update(step, fields);
     },
   });
@@ -119,7 +173,7 @@ async function run(o: Options): Promise<void> {
     rows,
     pair: relative(outAbs, pairAbs) || '.',
     training: {
-      command: `aueditnet train editor --data ${o.data} --fold ${fold.fold} --pair ${o.pair} --fpre ${o.fpre} --id ${o.id} --out ${o.out}${o.config ? ` --config ${o.config}` : ''} --steps ${steps} --batch ${batch} --lr ${lr} --seed ${seed} --every ${every}`,
+      command: `aueditnet train editor --data ${data} --fold ${fold.fold} --pair ${o.pair} --fpre ${o.fpre} --id ${o.id} --out ${o.out}${o.config ? ` --config ${o.config}` : ''} --steps ${steps} --batch ${batch} --lr ${lr} --seed ${seed} --every ${every}${schedule ? ` --decay-from ${schedule.decayFrom} --lr-final ${schedule.lrFinal}` : ''}`,
       fold: fold.fold,
       subjects,
       frames: images.count,
@@ -138,7 +192,7 @@ export function register(train: Command): void {
   train
     .command('editor')
     .description('train AUEditNet on the training subjects of a DISFA-layout fold (frozen GAN pair, F_pre and F_id)')
-    .requiredOption('--data <dir>', 'DISFA-layout data set (e.g. from `aueditnet synth disfa`)')
+    .option('--data <dir>', 'DISFA-layout data set (e.g. from `aueditnet synth disfa`; required unless --export)')
     .option('--fold <k>', 'train on the two other parts of the standard 3-fold subject split', '3')
     .option('--pair <dir>', 'GAN pair folder (generator + encoder)', 'models/synthfacs-64')
     .option('--fpre <dir>', 'folder or file of the F_pre network', 'models/synthfacs-64')
@@ -152,6 +206,9 @@ export function register(train: Command): void {
     .option('--every <k>', 'use every k-th frame', '2')
     .option('--checkpoint-every <n>', 'steps between checkpoints', '200')
     .option('--resume', 'continue from <out>/checkpoint.safetensors')
+    .option('--decay-from <step>', 'cosine learning-rate decay from this step to --steps (with --lr-final)')
+    .option('--lr-final <x>', 'learning rate reached at --steps (with --decay-from)')
+    .option('--export <dir>', 'do not train: write <out>/checkpoint.safetensors as editor files into <dir> (ship or evaluate mid-run; --pair names the run\'s pair)')
     .option('--quiet', 'no progress output')
     .action((o: Options & { checkpointEvery: string }) => run({ ...o, ckpt: o.checkpointEvery }));
 }

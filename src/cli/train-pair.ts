@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileError, UserError } from '../errors.js';
-import { finalizePair, pairFromCheckpoint, scheduledLr, synthfacsPairConfig, trainPair, type LrSchedule } from '../gan/pairTrainer.js';
+import { finalizePair, pairFromCheckpoint, synthfacsPairConfig, trainPair } from '../gan/pairTrainer.js';
+import { scheduledLr, scheduleFromOptions } from '../nn/lrSchedule.js';
 import { pairInit } from '../gan/pairInit.js';
 import { CheckpointFile } from '../nn/checkpointFile.js';
 import { checkpointPath } from '../nn/trainLoop.js';
@@ -63,14 +64,7 @@ async function run(o: Options): Promise<void> {
   if (!Number.isInteger(genBatch) || genBatch < 0) throw new UserError(`--gen-batch ${o.genBatch}: expected an integer ≥ 0`);
   if (!(lambdaLat >= 0)) throw new UserError(`--lambda-lat ${o.lambdaLat}: expected a number ≥ 0`);
   if (o.init !== undefined && o.resume) throw new UserError('--init starts a new run from earlier weights; --resume continues this run from its checkpoint: pass one of them');
-  let schedule: LrSchedule | undefined;
-  if ((o.decayFrom === undefined) !== (o.lrFinal === undefined)) throw new UserError('--decay-from and --lr-final go together');
-  if (o.decayFrom !== undefined) {
-    const decayFrom = Number(o.decayFrom), lrFinal = Number(o.lrFinal);
-    if (!Number.isInteger(decayFrom) || decayFrom < 0 || decayFrom >= steps) throw new UserError(`--decay-from ${o.decayFrom}: expected a step in [0, --steps ${steps})`);
-    if (!(lrFinal > 0) || lrFinal > lr) throw new UserError(`--lr-final ${o.lrFinal}: expected a positive number no larger than --lr ${lr}`);
-    schedule = { decayFrom, decayTo: steps, lrFinal };
-  }
+  const schedule = scheduleFromOptions(o, lr, steps, (m) => new UserError(m));
   const runtime = await initRuntime();
   const n = await poolIdentityCount(data);
   if (holdout >= n) throw new UserError(`--holdout ${holdout}: the pool has only ${n} identities`);

@@ -8,6 +8,7 @@ import { batchImages, batchLabels, indicesByGroup, type ImageSet } from '../esti
 import { BatchRng } from '../estimators/train.js';
 import type { Generator } from '../gan/generator.js';
 import { Adam } from '../nn/adam.js';
+import { scheduledLr, type LrSchedule } from '../nn/lrSchedule.js';
 import { runTraining, type TrainLoopResult } from '../nn/trainLoop.js';
 import { tf } from '../runtime/tf.js';
 import { AUEditNet, type Labels } from './auEditNet.js';
@@ -31,6 +32,8 @@ export interface EditorTrainOptions {
   outDir: string;
   steps: number;
   batch: number;
+  /** Learning-rate decay (not part of the compared config: a resume may re-schedule). */
+  schedule?: LrSchedule;
   lr: number;
   seed: number;
   resume?: boolean;
@@ -127,6 +130,8 @@ export async function trainEditor(o: EditorTrainOptions): Promise<{ editor: AUEd
     // no step count: a resume may extend a run
     config: { editor: o.config, batch: o.batch, lr: o.lr, seed: o.seed, frames: o.data.images.count, subjects: o.data.images.groupNames },
     resume: o.resume,
+    lrAt: o.schedule ? (step) => scheduledLr(o.lr, o.schedule, step) : undefined,
+    info: o.schedule ? { schedule: o.schedule } : undefined,
     loss: () => editorLoss(ed, o.generator, o.fpre, o.fid, o.data, sampler.next(o.batch)),
     onStep: o.onStep,
     stopAfter: o.stopAfter,

@@ -20,6 +20,7 @@ import { fileError } from '../errors.js';
 import { writePng } from '../io/image.js';
 import { CheckpointFile } from '../nn/checkpointFile.js';
 import { Adam } from '../nn/adam.js';
+import { scheduledLr, type LrSchedule } from '../nn/lrSchedule.js';
 import { stopGradient } from '../nn/stopGradient.js';
 import { runTraining, type TrainLoopResult } from '../nn/trainLoop.js';
 import { tf } from '../runtime/tf.js';
@@ -115,23 +116,6 @@ export interface PairInit {
   /** Steps the weights had already trained; the new run counts on from here. */
   step: number;
   load(g: Generator, e: Encoder): void;
-}
-
-/**
- * Constant lr until `decayFrom`, then cosine down to `lrFinal` at step `decayTo`, constant after.
- * A late decay usually buys what thousands of constant-lr steps would.
- */
-export interface LrSchedule {
-  decayFrom: number;
-  decayTo: number;
-  lrFinal: number;
-}
-
-export function scheduledLr(lr: number, s: LrSchedule | undefined, step: number): number {
-  if (!s || step <= s.decayFrom) return lr;
-  if (step >= s.decayTo) return s.lrFinal;
-  const t = (step - s.decayFrom) / (s.decayTo - s.decayFrom);
-  return s.lrFinal + ((lr - s.lrFinal) * (1 + Math.cos(Math.PI * t))) / 2;
 }
 
 export interface PairValidation {

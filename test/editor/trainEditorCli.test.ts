@@ -75,6 +75,31 @@ describe('aueditnet train editor', () => {
     }
   }, 300_000);
 
+  it('--export writes the editor of a run mid-training; --decay-from/--lr-final are checked and recorded', async () => {
+    const out = tempDir();
+    const args = ['train', 'editor', '--data', data, '--fold', '3', '--pair', models, '--fpre', models, '--id', models, '--out', out, '--config', config, '--batch', '2', '--every', '1', '--quiet'];
+    const a = await cli([...args, '--steps', '4', '--decay-from', '2', '--lr-final', '1e-5']);
+    expect(a.code, a.stderr).toBe(0);
+    const meta = JSON.parse(readFileSync(join(out, 'editor.json'), 'utf8')) as { training: { command: string } };
+    expect(meta.training.command).toMatch(/--decay-from 2 --lr-final 0\.00001/);
+    const dest = tempDir();
+    const x = await cli(['train', 'editor', '--out', out, '--pair', models, '--export', dest]);
+    expect(x.code, x.stderr).toBe(0);
+    expect(x.stdout).toMatch(/step 4/);
+    // the exported weights are the finished run's (both float16-rounded the same way)
+    expect(readFileSync(join(dest, 'editor.safetensors')).equals(readFileSync(join(out, 'editor.safetensors')))).toBe(true);
+    const exported = JSON.parse(readFileSync(join(dest, 'editor.json'), 'utf8')) as { training: { step: number; exportedMidRun: boolean } };
+    expect(exported.training).toMatchObject({ step: 4, exportedMidRun: true });
+    const ed = await loadEditor(dest);
+    ed.dispose();
+    const none = await cli(['train', 'editor', '--out', tempDir(), '--pair', models, '--export', dest]);
+    expect(none.stderr).toMatch(/no checkpoint to export/);
+    const half = await cli([...args, '--out', tempDir(), '--steps', '4', '--lr-final', '1e-5']);
+    expect(half.stderr).toMatch(/--decay-from and --lr-final go together/);
+    const noData = await cli(['train', 'editor', '--out', tempDir()]);
+    expect(noData.stderr).toMatch(/--data <dir> is required/);
+  }, 300_000);
+
   it('names a bad config key, a level the generator lacks and a missing F_pre', async () => {
     const base = ['train', 'editor', '--data', data, '--pair', models, '--fpre', models, '--id', models, '--steps', '1', '--quiet'];
     const bad = join(tempDir(), 'bad.json');
