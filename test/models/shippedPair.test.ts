@@ -23,8 +23,8 @@ const SYNTH = { noise: 'const', mode: 'shared' } as const;
 const SUBJECTS = ['SN003', 'SN029', 'SN023', 'SN025', 'SN008', 'SN005', 'SN007', 'SN017'];
 const EXPRESSIONS: Record<number, number>[] = [{}, { 12: 3, 6: 2 }, { 4: 3 }, { 25: 2, 26: 2 }, { 1: 2, 2: 2 }, { 15: 2, 17: 2 }, { 9: 2 }, { 20: 3 }];
 
-/** dB; the shipped pair measured MEASURED on these 8 faces. */
-const PLAIN_MIN = 22;
+/** dB; the shipped pair (step 3600) measured 25.40 on these 8 faces, and 26.85 after 20 refinement steps. */
+const PLAIN_MIN = 24.4;
 
 let g: Generator, e: Encoder, x: tf.Tensor4D;
 
@@ -75,7 +75,7 @@ describe('shipped SynthFACS pair', () => {
     expect(plain).toBeGreaterThan(PLAIN_MIN);
     const refined = refineLatents(g, x, w, { steps: 20 });
     const better = meanPsnr(g.synthesis(refined, SYNTH) as tf.Tensor4D);
-    expect(better).toBeGreaterThan(plain + 1);
+    expect(better).toBeGreaterThan(plain + 0.8);
     tf.dispose([w, refined]);
   }, 120_000);
 });
