@@ -9,7 +9,9 @@ import { CheckpointFile } from '../nn/checkpointFile.js';
 import { checkpointPath } from '../nn/trainLoop.js';
 import { loadPairData, poolIdentityCount } from '../gan/pairData.js';
 import { saveEncoder, saveGenerator } from '../gan/modelDir.js';
-import { initRuntime } from '../runtime/index.js';
+import { initRuntime, tf } from '../runtime/index.js';
+import { loadEstimator } from '../estimators/model.js';
+import { fpreTrunk, type FpreConfig } from '../estimators/fpre.js';
 import { progress } from './progress.js';
 import { positiveInt } from './args.js';
 
@@ -29,6 +31,8 @@ interface Options {
   genBatch: string;
   lambdaLat: string;
   freezeGenerator?: boolean;
+  lambdaFeat: string;
+  fpre?: string;
   decayFrom?: string;
   lrFinal?: string;
 }
@@ -64,6 +68,9 @@ async function run(o: Options): Promise<void> {
   if (!Number.isInteger(genBatch) || genBatch < 0) throw new UserError(`--gen-batch ${o.genBatch}: expected an integer ≥ 0`);
   if (!(lambdaLat >= 0)) throw new UserError(`--lambda-lat ${o.lambdaLat}: expected a number ≥ 0`);
   if (o.init !== undefined && o.resume) throw new UserError('--init starts a new run from earlier weights; --resume continues this run from its checkpoint: pass one of them');
+  const lambdaFeat = Number(o.lambdaFeat);
+  if (!(lambdaFeat >= 0)) throw new UserError(`--lambda-feat ${o.lambdaFeat}: expected a number ≥ 0`);
+  if (lambdaFeat > 0 && !o.fpre) throw new UserError('--lambda-feat needs --fpre DIR (the frozen F_pre whose trunk gives the features)');
   const schedule = scheduleFromOptions(o, lr, steps, (m) => new UserError(m));
   const runtime = await initRuntime();
   const n = await poolIdentityCount(data);
@@ -80,12 +87,19 @@ async function run(o: Options): Promise<void> {
   mkdirSync(o.out, { recursive: true });
   const log = join(o.out, 'log.jsonl');
   // options left at their defaults keep the config (and so the resume check) as older runs wrote it
-  const config = { ...synthfacsPairConfig(), batch, lr, seed, genBatch, lambdaLat, ...(o.freezeGenerator ? { freezeGenerator: true } : {}) };
+  const config = { ...synthfacsPairConfig(), batch, lr, seed, genBatch, lambdaLat, ...(o.freezeGenerator ? { freezeGenerator: true } : {}), ...(lambdaFeat > 0 ? { lambdaFeat } : {}) };
+  let features: ((x: tf.Tensor4D) => tf.Tensor4D[]) | undefined;
+  if (lambdaFeat > 0) {
+    const est = loadEstimator(o.fpre!, 'fpre');
+    if (est.size !== config.generator.size) throw new UserError(`--fpre ${o.fpre}: F_pre takes ${est.size}-px images, the pair makes ${config.generator.size}-px ones`);
+    est.params.setTrainable(false);
+    features = (x) => fpreTrunk(est.params, est.config as FpreConfig, x, false);
+  }
   if (o.init !== undefined && existsSync(checkpointPath(o.out))) {
     throw new UserError(`${checkpointPath(o.out)}: a checkpoint exists; --init starts a new run, so choose another --out folder (or --resume this one)`);
   }
   const init = o.init !== undefined ? await pairInit(o.init) : undefined;
-  if (init) appendFileSync(log, `${JSON.stringify({ init: o.init, initStep: init.step, config: { genBatch, lambdaLat, freezeGenerator: !!o.freezeGenerator, lr }, time: new Date().toISOString() })}\n`);
+  if (init) appendFileSync(log, `${JSON.stringify({ init: o.init, initStep: init.step, config: { genBatch, lambdaLat, freezeGenerator: !!o.freezeGenerator, lambdaFeat, fpre: o.fpre ?? null, lr }, time: new Date().toISOString() })}\n`);
   let initial = init?.step ?? 0;
   if (o.resume && existsSync(checkpointPath(o.out))) {
     const f = CheckpointFile.open(checkpointPath(o.out));
@@ -103,10 +117,18 @@ async function run(o: Options): Promise<void> {
     resume: o.resume,
     init,
     schedule,
+    features,
     checkpointEvery: every,
     onStep: (step, logs) => {
       const rate = (batch * (step - initial)) / ((performance.now() - t0) / 1000);
-      bar.update(step, { lr: scheduledLr(lr, schedule, step).toExponential(1), gen: logs['gen']!.toFixed(4), rec: logs['rec']!.toFixed(4), lat: logs['lat']!.toFixed(3), 'img/s': rate.toFixed(1) });
+      bar.update(step, {
+        lr: scheduledLr(lr, schedule, step).toExponential(1),
+        gen: logs['gen']!.toFixed(4),
+        rec: logs['rec']!.toFixed(4),
+        lat: logs['lat']!.toFixed(3),
+        ...(logs['feat'] !== undefined ? { feat: logs['feat'].toFixed(4) } : {}),
+        'img/s': rate.toFixed(1),
+      });
     },
     onCheckpoint: (step, v) => {
       appendFileSync(log, `${JSON.stringify({ ...v, wallSeconds: Math.round((performance.now() - t0) / 1000), time: new Date().toISOString() })}\n`);
@@ -121,7 +143,7 @@ async function run(o: Options): Promise<void> {
   const notes = {
     training: {
       command: process.argv.slice(2).join(' '),
-      config: { genBatch, lambdaLat, freezeGenerator: !!o.freezeGenerator },
+      config: { genBatch, lambdaLat, freezeGenerator: !!o.freezeGenerator, lambdaFeat, ...(o.fpre ? { fpre: o.fpre } : {}) },
       ...(schedule ? { schedule: schedule as unknown as Record<string, number> } : {}),
       pool: data,
       trainIdentities: n - holdout,
@@ -155,6 +177,8 @@ export function register(train: Command): void {
     .option('--init <path>', 'start a new run from earlier weights: a `train pair` checkpoint (parameters only, fresh Adam) or an exported pair folder; steps count on from theirs')
     .option('--gen-batch <n>', 'faces per step also rendered from the mapping (L_gen); 0 trains the encoder path only', String(d.genBatch))
     .option('--lambda-lat <x>', 'weight of L_lat, which ties E(I) to the mapping\'s w', String(d.lambdaLat))
+    .option('--lambda-feat <x>', 'weight of a perceptual loss on G(E(I)): feature MSE in the trunk of the frozen F_pre of --fpre (0: off)', '0')
+    .option('--fpre <dir>', 'folder or file of F_pre, for --lambda-feat')
     .option('--freeze-generator', 'train E only, against a fixed G (a late phase, from --init)')
     .option('--decay-from <step>', 'cosine learning-rate decay from this step to --steps (with --lr-final)')
     .option('--lr-final <x>', 'learning rate reached at --steps (with --decay-from)')

@@ -5,6 +5,7 @@
  *   fid(x, fs?) → unit embeddings [B, E], block outputs in fs  F_id (Eq. 7; its blocks serve L_P)
  */
 import { tf } from '../runtime/tf.js';
+import { featureMse } from '../nn/featureMse.js';
 import type { Labels } from './auEditNet.js';
 import type { LevelLabels } from './psi.js';
 
@@ -16,11 +17,7 @@ export function lossR(iHat: tf.Tensor4D, iTar: tf.Tensor4D): tf.Scalar {
   return tf.losses.meanSquaredError(iTar, iHat) as tf.Scalar;
 }
 
-/** Mean over k of MSE(f_k(x), f_k(y)). */
-export function featureMse(fx: tf.Tensor4D[], fy: tf.Tensor4D[]): tf.Scalar {
-  if (fx.length !== fy.length || fx.length === 0) throw new Error(`featureMse: ${fx.length} vs ${fy.length} feature maps`);
-  return tf.div(tf.addN(fx.map((f, k) => tf.losses.meanSquaredError(fy[k]!, f))), fx.length) as tf.Scalar;
-}
+export { featureMse };
 
 /**
  * Eq. 5, perceptual term: feature MSE in the frozen F_id's blocks. The paper's F_pcept is a VGG

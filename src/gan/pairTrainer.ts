@@ -22,6 +22,7 @@ import { CheckpointFile } from '../nn/checkpointFile.js';
 import { Adam } from '../nn/adam.js';
 import { scheduledLr, type LrSchedule } from '../nn/lrSchedule.js';
 import { stopGradient } from '../nn/stopGradient.js';
+import { featureMse } from '../nn/featureMse.js';
 import { runTraining, type TrainLoopResult } from '../nn/trainLoop.js';
 import { tf } from '../runtime/tf.js';
 import { batchImages } from '../estimators/imageSet.js';
@@ -52,6 +53,13 @@ export interface PairConfig {
    * inverts it, G's updates only slow E down). Absent in runs that train both.
    */
   freezeGenerator?: boolean;
+  /**
+   * Weight of a perceptual term on the reconstructions: feature MSE in a frozen face network's
+   * trunk (`PairTrainOptions.features`; F_pre, whose features separate AU intensities). Pixel MSE
+   * alone settles for blurry faces whose small AU details (brows, lids, lip corners) are averaged
+   * away. Absent in runs without it.
+   */
+  lambdaFeat?: number;
 }
 
 /**
@@ -100,6 +108,8 @@ export interface PairTrainOptions {
   onStep?: (step: number, logs: Record<string, number>) => void;
   onCheckpoint?: (step: number, val: PairValidation) => void | Promise<void>;
   stopAfter?: number;
+  /** Frozen feature extractor for lambdaFeat: images [-1, 1] → feature maps. */
+  features?: (x: tf.Tensor4D) => tf.Tensor4D[];
   /** Initial weights for a new run (not a resume): see pairInit. */
   init?: PairInit;
   /** Learning-rate schedule (not part of the config, so a run can be extended or re-scheduled). */
@@ -223,6 +233,8 @@ export async function trainPair(o: PairTrainOptions): Promise<{ generator: Gener
   const optimizer = new Adam({ lr: c.lr, beta1: c.beta1, beta2: c.beta2 });
   if (o.init && !o.resume) o.init.load(g, e);
   if (c.freezeGenerator) g.store.setTrainable(false);
+  const lambdaFeat = c.lambdaFeat ?? 0;
+  if (lambdaFeat > 0 && !o.features) throw new Error('lambdaFeat > 0 needs a feature network (PairTrainOptions.features)');
   const loss = () => {
     const idx = Array.from({ length: c.batch }, () => rng.int(count));
     const x = batchImages(o.train.images, idx);
@@ -244,8 +256,13 @@ export async function trainPair(o: PairTrainOptions): Promise<{ generator: Gener
     }
     const lossRec = tf.losses.meanSquaredError(x, imgRec) as tf.Scalar;
     const lossLat = tf.losses.meanSquaredError(stopGradient(wMap), wE) as tf.Scalar;
-    const total = tf.addN([lossGen.mul(c.lambdaGen), lossRec.mul(c.lambdaRec), lossLat.mul(c.lambdaLat)]) as tf.Scalar;
-    return { total, parts: { gen: lossGen, rec: lossRec, lat: lossLat } };
+    const terms = [lossGen.mul(c.lambdaGen), lossRec.mul(c.lambdaRec), lossLat.mul(c.lambdaLat)];
+    const parts: Record<string, tf.Scalar> = { gen: lossGen, rec: lossRec, lat: lossLat };
+    if (lambdaFeat > 0) {
+      parts['feat'] = featureMse(o.features!(imgRec), o.features!(x).map((f) => stopGradient(f)));
+      terms.push(parts['feat'].mul(lambdaFeat));
+    }
+    return { total: tf.addN(terms) as tf.Scalar, parts };
   };
   const result = await runTraining({
     dir: o.outDir,
