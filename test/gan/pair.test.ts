@@ -12,6 +12,8 @@ import { loadPairData, type PairData } from '../../src/gan/pairData.js';
 import { finalizePair, pairFromCheckpoint, synthfacsPairConfig, trainPair, type PairConfig } from '../../src/gan/pairTrainer.js';
 import { scheduledLr } from '../../src/nn/lrSchedule.js';
 import { pairInit } from '../../src/gan/pairInit.js';
+import { buildEstimator } from '../../src/estimators/model.js';
+import { fpreTrunk, type FpreConfig } from '../../src/estimators/fpre.js';
 import { saveEncoder, saveGenerator } from '../../src/gan/modelDir.js';
 import { SYNTH_CODE_DIM, auCodeIndex, synthCode } from '../../src/gan/synthCode.js';
 import { ParamStore } from '../../src/gan/params.js';
@@ -249,6 +251,26 @@ describe('trainPair (tiny pair, 32 px)', () => {
     const moved = encoder.store.names().filter((n) => Array.from(encoder.store.get(n).dataSync()).some((v, i) => v !== e0.store.get(n).dataSync()[i]));
     expect(moved.length).toBeGreaterThan(encoder.store.names().length / 2);
     for (const m of [generator, encoder, g0, e0]) m.dispose();
+  }, 120_000);
+
+  it('lambdaFeat adds a perceptual term in a frozen network\'s features; the network is not trained', async () => {
+    const fpre = buildEstimator('fpre', { widths: [4, 8], convsPerBlock: [1, 1], hidden: 8, outputs: 12 }, 32, 3);
+    fpre.params.setTrainable(false);
+    const before = fpre.params.names().map((n) => Array.from(fpre.params.variable(n).dataSync()));
+    const features = (x: tf.Tensor4D) => fpreTrunk(fpre.params, fpre.config as FpreConfig, x, false);
+    const logs: Record<string, number>[] = [];
+    const c = { ...tinyConfig(), lambdaFeat: 0.5 };
+    const { generator, encoder } = await trainPair({ config: c, train, val, outDir: tempDir(), steps: 2, checkpointEvery: 100, features, onStep: (_s, l) => logs.push(l) });
+    expect(logs.every((l) => l['feat']! > 0)).toBe(true);
+    // total = gen + rec + 0.1·lat + 0.5·feat
+    const l = logs[0]!;
+    expect(l['loss']).toBeCloseTo(l['gen']! + l['rec']! + 0.1 * l['lat']! + 0.5 * l['feat']!, 4);
+    fpre.params.names().forEach((n, i) => expect(Array.from(fpre.params.variable(n).dataSync()), n).toEqual(before[i]));
+    generator.dispose();
+    encoder.dispose();
+    await expect(trainPair({ config: c, train, val, outDir: tempDir(), steps: 1 })).rejects.toThrow(/needs a feature network/);
+    const r = await cli(['train', 'pair', '--data', pool, '--out', tempDir(), '--lambda-feat', '1']);
+    expect(r.stderr).toMatch(/--lambda-feat needs --fpre DIR/);
   }, 120_000);
 
   it('scheduledLr: constant, then a cosine from lr to lrFinal, then lrFinal', () => {
