@@ -11,7 +11,7 @@ import { loadPairData, poolIdentityCount } from '../gan/pairData.js';
 import { saveEncoder, saveGenerator } from '../gan/modelDir.js';
 import { initRuntime, tf } from '../runtime/index.js';
 import { loadEstimator } from '../estimators/model.js';
-import { fpreTrunk, type FpreConfig } from '../estimators/fpre.js';
+import { fpreForward, fpreTrunk, type FpreConfig } from '../estimators/fpre.js';
 import { progress } from './progress.js';
 import { positiveInt } from './args.js';
 
@@ -32,6 +32,7 @@ interface Options {
   lambdaLat: string;
   freezeGenerator?: boolean;
   lambdaFeat: string;
+  lambdaAu: string;
   fpre?: string;
   decayFrom?: string;
   lrFinal?: string;
@@ -71,6 +72,9 @@ async function run(o: Options): Promise<void> {
   const lambdaFeat = Number(o.lambdaFeat);
   if (!(lambdaFeat >= 0)) throw new UserError(`--lambda-feat ${o.lambdaFeat}: expected a number ≥ 0`);
   if (lambdaFeat > 0 && !o.fpre) throw new UserError('--lambda-feat needs --fpre DIR (the frozen F_pre whose trunk gives the features)');
+  const lambdaAu = Number(o.lambdaAu);
+  if (!(lambdaAu >= 0)) throw new UserError(`--lambda-au ${o.lambdaAu}: expected a number ≥ 0`);
+  if (lambdaAu > 0 && !o.fpre) throw new UserError('--lambda-au needs --fpre DIR (the frozen F_pre that predicts the AU change)');
   const schedule = scheduleFromOptions(o, lr, steps, (m) => new UserError(m));
   const runtime = await initRuntime();
   const n = await poolIdentityCount(data);
@@ -87,19 +91,21 @@ async function run(o: Options): Promise<void> {
   mkdirSync(o.out, { recursive: true });
   const log = join(o.out, 'log.jsonl');
   // options left at their defaults keep the config (and so the resume check) as older runs wrote it
-  const config = { ...synthfacsPairConfig(), batch, lr, seed, genBatch, lambdaLat, ...(o.freezeGenerator ? { freezeGenerator: true } : {}), ...(lambdaFeat > 0 ? { lambdaFeat } : {}) };
+  const config = { ...synthfacsPairConfig(), batch, lr, seed, genBatch, lambdaLat, ...(o.freezeGenerator ? { freezeGenerator: true } : {}), ...(lambdaFeat > 0 ? { lambdaFeat } : {}), ...(lambdaAu > 0 ? { lambdaAu } : {}) };
   let features: ((x: tf.Tensor4D) => tf.Tensor4D[]) | undefined;
-  if (lambdaFeat > 0) {
+  let auDelta: ((a: tf.Tensor4D, b: tf.Tensor4D) => tf.Tensor2D) | undefined;
+  if (lambdaFeat > 0 || lambdaAu > 0) {
     const est = loadEstimator(o.fpre!, 'fpre');
     if (est.size !== config.generator.size) throw new UserError(`--fpre ${o.fpre}: F_pre takes ${est.size}-px images, the pair makes ${config.generator.size}-px ones`);
     est.params.setTrainable(false);
-    features = (x) => fpreTrunk(est.params, est.config as FpreConfig, x, false);
+    if (lambdaFeat > 0) features = (x) => fpreTrunk(est.params, est.config as FpreConfig, x, false);
+    if (lambdaAu > 0) auDelta = (a, b) => fpreForward(est.params, est.config as FpreConfig, a, b, false).delta;
   }
   if (o.init !== undefined && existsSync(checkpointPath(o.out))) {
     throw new UserError(`${checkpointPath(o.out)}: a checkpoint exists; --init starts a new run, so choose another --out folder (or --resume this one)`);
   }
   const init = o.init !== undefined ? await pairInit(o.init) : undefined;
-  if (init) appendFileSync(log, `${JSON.stringify({ init: o.init, initStep: init.step, config: { genBatch, lambdaLat, freezeGenerator: !!o.freezeGenerator, lambdaFeat, fpre: o.fpre ?? null, lr }, time: new Date().toISOString() })}\n`);
+  if (init) appendFileSync(log, `${JSON.stringify({ init: o.init, initStep: init.step, config: { genBatch, lambdaLat, freezeGenerator: !!o.freezeGenerator, lambdaFeat, lambdaAu, fpre: o.fpre ?? null, lr }, time: new Date().toISOString() })}\n`);
   let initial = init?.step ?? 0;
   if (o.resume && existsSync(checkpointPath(o.out))) {
     const f = CheckpointFile.open(checkpointPath(o.out));
@@ -118,6 +124,7 @@ async function run(o: Options): Promise<void> {
     init,
     schedule,
     features,
+    auDelta,
     checkpointEvery: every,
     onStep: (step, logs) => {
       const rate = (batch * (step - initial)) / ((performance.now() - t0) / 1000);
@@ -127,6 +134,7 @@ async function run(o: Options): Promise<void> {
         rec: logs['rec']!.toFixed(4),
         lat: logs['lat']!.toFixed(3),
         ...(logs['feat'] !== undefined ? { feat: logs['feat'].toFixed(4) } : {}),
+        ...(logs['au'] !== undefined ? { au: logs['au'].toFixed(4) } : {}),
         'img/s': rate.toFixed(1),
       });
     },
@@ -143,7 +151,7 @@ async function run(o: Options): Promise<void> {
   const notes = {
     training: {
       command: process.argv.slice(2).join(' '),
-      config: { genBatch, lambdaLat, freezeGenerator: !!o.freezeGenerator, lambdaFeat, ...(o.fpre ? { fpre: o.fpre } : {}) },
+      config: { genBatch, lambdaLat, freezeGenerator: !!o.freezeGenerator, lambdaFeat, lambdaAu, ...(o.fpre ? { fpre: o.fpre } : {}) },
       ...(schedule ? { schedule: schedule as unknown as Record<string, number> } : {}),
       pool: data,
       trainIdentities: n - holdout,
@@ -178,7 +186,8 @@ export function register(train: Command): void {
     .option('--gen-batch <n>', 'faces per step also rendered from the mapping (L_gen); 0 trains the encoder path only', String(d.genBatch))
     .option('--lambda-lat <x>', 'weight of L_lat, which ties E(I) to the mapping\'s w', String(d.lambdaLat))
     .option('--lambda-feat <x>', 'weight of a perceptual loss on G(E(I)): feature MSE in the trunk of the frozen F_pre of --fpre (0: off)', '0')
-    .option('--fpre <dir>', 'folder or file of F_pre, for --lambda-feat')
+    .option('--lambda-au <x>', 'weight of an AU-consistency loss: F_pre\'s predicted AU change from I to G(E(I)), squared (0: off)', '0')
+    .option('--fpre <dir>', 'folder or file of F_pre, for --lambda-feat and --lambda-au')
     .option('--freeze-generator', 'train E only, against a fixed G (a late phase, from --init)')
     .option('--decay-from <step>', 'cosine learning-rate decay from this step to --steps (with --lr-final)')
     .option('--lr-final <x>', 'learning rate reached at --steps (with --decay-from)')

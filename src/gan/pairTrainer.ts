@@ -60,6 +60,13 @@ export interface PairConfig {
    * away. Absent in runs without it.
    */
   lambdaFeat?: number;
+  /**
+   * Weight of an AU-consistency term: the frozen F_pre's predicted AU change from I to G(E(I)),
+   * which should be zero (`PairTrainOptions.auDelta`). It asks for exactly what the editor needs of
+   * a reconstruction — the same AU intensities — with the training-side network, never H_est (which
+   * evaluates). Absent in runs without it.
+   */
+  lambdaAu?: number;
 }
 
 /**
@@ -110,6 +117,8 @@ export interface PairTrainOptions {
   stopAfter?: number;
   /** Frozen feature extractor for lambdaFeat: images [-1, 1] → feature maps. */
   features?: (x: tf.Tensor4D) => tf.Tensor4D[];
+  /** Frozen AU-difference network for lambdaAu: (a, b) → predicted intensity change [B, 12]. */
+  auDelta?: (a: tf.Tensor4D, b: tf.Tensor4D) => tf.Tensor2D;
   /** Initial weights for a new run (not a resume): see pairInit. */
   init?: PairInit;
   /** Learning-rate schedule (not part of the config, so a run can be extended or re-scheduled). */
@@ -235,6 +244,8 @@ export async function trainPair(o: PairTrainOptions): Promise<{ generator: Gener
   if (c.freezeGenerator) g.store.setTrainable(false);
   const lambdaFeat = c.lambdaFeat ?? 0;
   if (lambdaFeat > 0 && !o.features) throw new Error('lambdaFeat > 0 needs a feature network (PairTrainOptions.features)');
+  const lambdaAu = c.lambdaAu ?? 0;
+  if (lambdaAu > 0 && !o.auDelta) throw new Error('lambdaAu > 0 needs an AU-difference network (PairTrainOptions.auDelta)');
   const loss = () => {
     const idx = Array.from({ length: c.batch }, () => rng.int(count));
     const x = batchImages(o.train.images, idx);
@@ -261,6 +272,10 @@ export async function trainPair(o: PairTrainOptions): Promise<{ generator: Gener
     if (lambdaFeat > 0) {
       parts['feat'] = featureMse(o.features!(imgRec), o.features!(x).map((f) => stopGradient(f)));
       terms.push(parts['feat'].mul(lambdaFeat));
+    }
+    if (lambdaAu > 0) {
+      parts['au'] = tf.mean(tf.square(o.auDelta!(x, imgRec))) as tf.Scalar;
+      terms.push(parts['au'].mul(lambdaAu));
     }
     return { total: tf.addN(terms) as tf.Scalar, parts };
   };

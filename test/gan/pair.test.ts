@@ -13,7 +13,7 @@ import { finalizePair, pairFromCheckpoint, synthfacsPairConfig, trainPair, type 
 import { scheduledLr } from '../../src/nn/lrSchedule.js';
 import { pairInit } from '../../src/gan/pairInit.js';
 import { buildEstimator } from '../../src/estimators/model.js';
-import { fpreTrunk, type FpreConfig } from '../../src/estimators/fpre.js';
+import { fpreForward, fpreTrunk, type FpreConfig } from '../../src/estimators/fpre.js';
 import { saveEncoder, saveGenerator } from '../../src/gan/modelDir.js';
 import { SYNTH_CODE_DIM, auCodeIndex, synthCode } from '../../src/gan/synthCode.js';
 import { ParamStore } from '../../src/gan/params.js';
@@ -253,24 +253,28 @@ describe('trainPair (tiny pair, 32 px)', () => {
     for (const m of [generator, encoder, g0, e0]) m.dispose();
   }, 120_000);
 
-  it('lambdaFeat adds a perceptual term in a frozen network\'s features; the network is not trained', async () => {
+  it('lambdaFeat and lambdaAu add a perceptual and an AU-consistency term in a frozen network\'s features; the network is not trained', async () => {
     const fpre = buildEstimator('fpre', { widths: [4, 8], convsPerBlock: [1, 1], hidden: 8, outputs: 12 }, 32, 3);
     fpre.params.setTrainable(false);
     const before = fpre.params.names().map((n) => Array.from(fpre.params.variable(n).dataSync()));
     const features = (x: tf.Tensor4D) => fpreTrunk(fpre.params, fpre.config as FpreConfig, x, false);
     const logs: Record<string, number>[] = [];
-    const c = { ...tinyConfig(), lambdaFeat: 0.5 };
-    const { generator, encoder } = await trainPair({ config: c, train, val, outDir: tempDir(), steps: 2, checkpointEvery: 100, features, onStep: (_s, l) => logs.push(l) });
-    expect(logs.every((l) => l['feat']! > 0)).toBe(true);
-    // total = gen + rec + 0.1·lat + 0.5·feat
+    const auDelta = (a: tf.Tensor4D, b: tf.Tensor4D) => fpreForward(fpre.params, fpre.config as FpreConfig, a, b, false).delta;
+    const c = { ...tinyConfig(), lambdaFeat: 0.5, lambdaAu: 0.25 };
+    const { generator, encoder } = await trainPair({ config: c, train, val, outDir: tempDir(), steps: 2, checkpointEvery: 100, features, auDelta, onStep: (_s, l) => logs.push(l) });
+    expect(logs.every((l) => l['feat']! > 0 && l['au']! > 0)).toBe(true);
+    // total = gen + rec + 0.1·lat + 0.5·feat + 0.25·au
     const l = logs[0]!;
-    expect(l['loss']).toBeCloseTo(l['gen']! + l['rec']! + 0.1 * l['lat']! + 0.5 * l['feat']!, 4);
+    expect(l['loss']).toBeCloseTo(l['gen']! + l['rec']! + 0.1 * l['lat']! + 0.5 * l['feat']! + 0.25 * l['au']!, 4);
     fpre.params.names().forEach((n, i) => expect(Array.from(fpre.params.variable(n).dataSync()), n).toEqual(before[i]));
     generator.dispose();
     encoder.dispose();
     await expect(trainPair({ config: c, train, val, outDir: tempDir(), steps: 1 })).rejects.toThrow(/needs a feature network/);
+    await expect(trainPair({ config: { ...c, lambdaFeat: 0 }, train, val, outDir: tempDir(), steps: 1 })).rejects.toThrow(/needs an AU-difference network/);
     const r = await cli(['train', 'pair', '--data', pool, '--out', tempDir(), '--lambda-feat', '1']);
     expect(r.stderr).toMatch(/--lambda-feat needs --fpre DIR/);
+    const r2 = await cli(['train', 'pair', '--data', pool, '--out', tempDir(), '--lambda-au', '1']);
+    expect(r2.stderr).toMatch(/--lambda-au needs --fpre DIR/);
   }, 120_000);
 
   it('scheduledLr: constant, then a cosine from lr to lrFinal, then lrFinal', () => {
