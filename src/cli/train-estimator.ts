@@ -24,6 +24,7 @@ interface Options {
   quiet?: boolean;
   jitter?: boolean;
   affine?: boolean;
+  blur?: boolean;
   balance?: boolean;
 }
 
@@ -64,6 +65,7 @@ async function run(kind: Extract<EstimatorKind, 'fpre' | 'hest'>, o: Options): P
     resume: o.resume,
     jitter: o.jitter,
     affine: o.affine,
+    blur: o.blur,
     balance: o.balance,
     onStep: (step, logs) => bar.update(step, { loss: logs['loss']!.toFixed(4), 'img/s': ((batch * (kind === 'fpre' ? 2 : 1) * step) / ((performance.now() - t0) / 1000)).toFixed(1) }),
   });
@@ -85,7 +87,7 @@ async function run(kind: Extract<EstimatorKind, 'fpre' | 'hest'>, o: Options): P
         })();
   await saveEstimator(o.out, estimator, {
     training: {
-      command: `aueditnet train ${kind} --data ${o.data} --fold ${o.fold} --out ${o.out} --steps ${steps} --batch ${batch} --lr ${lr} --seed ${seed} --every ${every}${o.jitter ? ' --jitter' : ''}${o.affine ? ' --affine' : ''}${o.balance ? ' --balance' : ''}`,
+      command: `aueditnet train ${kind} --data ${o.data} --fold ${o.fold} --out ${o.out} --steps ${steps} --batch ${batch} --lr ${lr} --seed ${seed} --every ${every}${o.jitter ? ' --jitter' : ''}${o.affine ? ' --affine' : ''}${o.blur ? ' --blur' : ''}${o.balance ? ' --balance' : ''}`,
       data: { root: o.data, manifest: ds.manifest, trainSubjects: fold.train, testSubjects: fold.test, trainImages: train.count, testImages: test.count },
       steps: result.step,
       wallSeconds: Math.round(wallSeconds),
@@ -115,6 +117,7 @@ export function register(train: Command): void {
       .option('--seed <n>', 'seed of the initial weights and the batch order', kind === 'fpre' ? '11' : '23')
       .option('--every <k>', 'use every k-th frame (neighbouring video frames are near-duplicates)', '2')
       .option('--jitter', 'per-image shift (±3 px) and colour jitter on top of mirroring, against overfitting the training faces')
+      .option('--blur', 'per-image blur of random strength (up to a σ = 1.5 px Gaussian), so that soft generated faces read like renders')
       .option('--affine', 'per-image zoom (0.92–1.10 on each axis) and ±2 px shift, against overfitting the training faces\' shapes')
       .option('--resume', 'continue from <out>/checkpoint.safetensors')
       .option('--quiet', 'no progress output');

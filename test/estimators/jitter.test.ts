@@ -1,6 +1,6 @@
 /** The estimators' jitter augmentation: per-image affine colour change and an edge-replicated shift. */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { affine, balancedSampler, BatchRng, jitter } from '../../src/estimators/train.js';
+import { affine, balancedSampler, BatchRng, blur, jitter } from '../../src/estimators/train.js';
 import { initRuntime, tf } from '../../src/runtime/index.js';
 
 beforeAll(async () => {
@@ -71,6 +71,32 @@ describe('affine', () => {
       // vertical direction untouched for a horizontal ramp
       expect(v[b]![3]![10]![0]).toBeCloseTo(row[10]!, 4);
     }
+  });
+});
+
+describe('blur', () => {
+  it('keeps a constant image (edges replicated), keeps the mean of a pattern and softens it by a per-image amount within [identity, σ = 1.5 Gaussian]', () => {
+    const c = blur(tf.fill([3, 12, 12, 3], 0.4) as tf.Tensor4D, new BatchRng(2)).dataSync();
+    for (const v of c) expect(v).toBeCloseTo(0.4, 5);
+    // a checkerboard: its mean stays, its contrast drops by the blend weight t of each image
+    const board = tf.tidy(() => {
+      const rows = tf.range(0, 16).reshape([16, 1]), cols = tf.range(0, 16).reshape([1, 16]);
+      const v = tf.mod(tf.add(rows, cols), 2).mul(2).sub(1);
+      return tf.tile(v.reshape([1, 16, 16, 1]), [5, 1, 1, 3]).toFloat() as tf.Tensor4D;
+    });
+    const y = blur(board, new BatchRng(7)).arraySync() as number[][][][];
+    // the σ = 1.5 Gaussian takes a ±1 checkerboard to ≈ ±0 (its response at Nyquist is e^(−π²σ²/2) ≈ 1.5e-5)
+    const amplitude = y.map((img) => Math.abs(img[8]![8]![0]!));
+    for (const a of amplitude) {
+      expect(a).toBeGreaterThanOrEqual(0);
+      expect(a).toBeLessThanOrEqual(1 + 1e-6);
+    }
+    expect(new Set(amplitude.map((a) => a.toFixed(3))).size).toBeGreaterThan(3);
+    for (const img of y) {
+      const mean = img.slice(4, 12).flatMap((r) => r.slice(4, 12).map((p) => p[0]!)).reduce((a, b) => a + b, 0) / 64;
+      expect(Math.abs(mean)).toBeLessThan(1e-4);
+    }
+    expect(blur(board, new BatchRng(7)).arraySync()).toEqual(y);
   });
 });
 
