@@ -1,4 +1,5 @@
 /** Option parsing the commands share. */
+import type { Command } from 'commander';
 import { UserError } from '../errors.js';
 
 /** `--name v` as a positive integer, or a one-line error naming the option. */
@@ -6,4 +7,11 @@ export function positiveInt(name: string, v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1) throw new UserError(`--${name} ${v}: expected a positive integer`);
   return n;
+}
+
+/** `--decay-from` / `--lr-final` of every trainer with a late cosine decay (checked by scheduleFromOptions). */
+export function addScheduleOptions(command: Command): Command {
+  return command
+    .option('--decay-from <step>', 'cosine learning-rate decay from this step to --steps (with --lr-final)')
+    .option('--lr-final <x>', 'learning rate reached at --steps (with --decay-from)');
 }

@@ -17,7 +17,7 @@ import { trainEditor } from '../editor/trainer.js';
 import { AUEditNet } from '../editor/auEditNet.js';
 import { CheckpointFile } from '../nn/checkpointFile.js';
 import { scheduledLr, scheduleFromOptions } from '../nn/lrSchedule.js';
-import { checkpointPath } from '../nn/trainLoop.js';
+import { checkpointPath, checkpointStep } from '../nn/trainLoop.js';
 import { fileError, UserError } from '../errors.js';
 import { imageSetFromDisfa } from '../estimators/loadImageSet.js';
 import { loadEstimator } from '../estimators/model.js';
@@ -25,7 +25,7 @@ import { loadModels } from '../gan/modelDir.js';
 import { initRuntime } from '../runtime/index.js';
 import { cachedLatents, foldSubjects, requireDir } from './foldLatents.js';
 import { progress } from './progress.js';
-import { positiveInt } from './args.js';
+import { addScheduleOptions, positiveInt } from './args.js';
 
 interface Options {
   data?: string;
@@ -134,12 +134,7 @@ async function run(o: Options): Promise<void> {
   loadBar.stop();
   if (images.count !== cache.count) throw new Error(`latent cache has ${cache.count} rows but ${images.count} frames were read`);
   if (images.size !== g.config.size) throw fileError(data, `frames are ${images.size} px, the generator makes ${g.config.size} px`);
-  let initial = 0;
-  if (o.resume && existsSync(checkpointPath(o.out))) {
-    const f = CheckpointFile.open(checkpointPath(o.out));
-    initial = Number(f.metadata['step'] ?? 0);
-    f.close();
-  }
+  const initial = o.resume ? checkpointStep(o.out) : 0;
   const bar = progress('training editor', steps, { quiet: o.quiet, initial });
   const t0 = performance.now();
   const { editor, result } = await trainEditor({
@@ -189,7 +184,8 @@ async function run(o: Options): Promise<void> {
 }
 
 export function register(train: Command): void {
-  train
+  addScheduleOptions(
+    train
     .command('editor')
     .description('train AUEditNet on the training subjects of a DISFA-layout fold (frozen GAN pair, F_pre and F_id)')
     .option('--data <dir>', 'DISFA-layout data set (e.g. from `aueditnet synth disfa`; required unless --export)')
@@ -206,9 +202,8 @@ export function register(train: Command): void {
     .option('--every <k>', 'use every k-th frame', '2')
     .option('--checkpoint-every <n>', 'steps between checkpoints', '200')
     .option('--resume', 'continue from <out>/checkpoint.safetensors')
-    .option('--decay-from <step>', 'cosine learning-rate decay from this step to --steps (with --lr-final)')
-    .option('--lr-final <x>', 'learning rate reached at --steps (with --decay-from)')
     .option('--export <dir>', 'do not train: write <out>/checkpoint.safetensors as editor files into <dir> (ship or evaluate mid-run; --pair names the run\'s pair)')
     .option('--quiet', 'no progress output')
-    .action((o: Options & { checkpointEvery: string }) => run({ ...o, ckpt: o.checkpointEvery }));
+    .action((o: Options & { checkpointEvery: string }) => run({ ...o, ckpt: o.checkpointEvery })),
+  );
 }

@@ -5,15 +5,14 @@ import { fileError, UserError } from '../errors.js';
 import { finalizePair, pairFromCheckpoint, synthfacsPairConfig, trainPair } from '../gan/pairTrainer.js';
 import { scheduledLr, scheduleFromOptions } from '../nn/lrSchedule.js';
 import { pairInit } from '../gan/pairInit.js';
-import { CheckpointFile } from '../nn/checkpointFile.js';
-import { checkpointPath } from '../nn/trainLoop.js';
+import { checkpointPath, checkpointStep } from '../nn/trainLoop.js';
 import { loadPairData, poolIdentityCount } from '../gan/pairData.js';
 import { saveEncoder, saveGenerator } from '../gan/modelDir.js';
 import { initRuntime, tf } from '../runtime/index.js';
 import { loadEstimator } from '../estimators/model.js';
 import { fpreForward, fpreTrunk, type FpreConfig } from '../estimators/fpre.js';
 import { progress } from './progress.js';
-import { positiveInt } from './args.js';
+import { addScheduleOptions, positiveInt } from './args.js';
 
 interface Options {
   data?: string;
@@ -106,12 +105,7 @@ async function run(o: Options): Promise<void> {
   }
   const init = o.init !== undefined ? await pairInit(o.init) : undefined;
   if (init) appendFileSync(log, `${JSON.stringify({ init: o.init, initStep: init.step, config: { genBatch, lambdaLat, freezeGenerator: !!o.freezeGenerator, lambdaFeat, lambdaAu, fpre: o.fpre ?? null, lr }, time: new Date().toISOString() })}\n`);
-  let initial = init?.step ?? 0;
-  if (o.resume && existsSync(checkpointPath(o.out))) {
-    const f = CheckpointFile.open(checkpointPath(o.out));
-    initial = Number(f.metadata['step'] ?? 0);
-    f.close();
-  }
+  const initial = o.resume ? checkpointStep(o.out) : (init?.step ?? 0);
   const bar = progress('training pair', steps, { quiet: o.quiet, initial });
   const t0 = performance.now();
   const { generator, encoder, result } = await trainPair({
@@ -168,7 +162,8 @@ async function run(o: Options): Promise<void> {
 
 export function register(train: Command): void {
   const d = synthfacsPairConfig();
-  train
+  addScheduleOptions(
+    train
     .command('pair')
     .description(
       'train the SynthFACS generator/encoder pair (StyleGAN2 and e4e architectures, 64 px) on a `synth pool` folder; writes generator/encoder model files, preview.png and log.jsonl',
@@ -189,9 +184,8 @@ export function register(train: Command): void {
     .option('--lambda-au <x>', 'weight of an AU-consistency loss: F_pre\'s predicted AU change from I to G(E(I)), squared (0: off)', '0')
     .option('--fpre <dir>', 'folder or file of F_pre, for --lambda-feat and --lambda-au')
     .option('--freeze-generator', 'train E only, against a fixed G (a late phase, from --init)')
-    .option('--decay-from <step>', 'cosine learning-rate decay from this step to --steps (with --lr-final)')
-    .option('--lr-final <x>', 'learning rate reached at --steps (with --decay-from)')
     .option('--export <dir>', 'do not train: write <out>/checkpoint.safetensors as finalised generator/encoder files into <dir> (ship or evaluate a pair mid-run)')
     .option('--quiet', 'no progress output')
-    .action((o: Options) => run(o));
+    .action((o: Options) => run(o)),
+  );
 }

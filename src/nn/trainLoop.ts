@@ -86,6 +86,17 @@ function variableNames(models: Record<string, TrainableModel>): { byVar: Map<tf.
   return { byVar, byName };
 }
 
+/** Step a run's checkpoint was taken at, 0 when `dir` holds none (the start of a resumed progress bar). */
+export function checkpointStep(dir: string): number {
+  if (!existsSync(checkpointPath(dir))) return 0;
+  const f = CheckpointFile.open(checkpointPath(dir));
+  try {
+    return Number(f.metadata['step'] ?? 0);
+  } finally {
+    f.close();
+  }
+}
+
 /** Writes models, optimizer state, step and RNG states atomically (in parts when large, see checkpointFile.ts). */
 export async function saveCheckpoint(opts: TrainLoopOptions, step: number): Promise<void> {
   const tensors: Record<string, TensorToWrite> = {};
