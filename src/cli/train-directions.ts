@@ -26,6 +26,7 @@ interface Options {
   out: string;
   every: string;
   lambda: string;
+  readoutLambda?: string;
   batch: string;
   quiet?: boolean;
 }
@@ -38,6 +39,11 @@ async function run(o: Options): Promise<void> {
   const batch = positiveInt('batch', o.batch);
   const lambda = Number(o.lambda);
   if (!(lambda > 0) || !Number.isFinite(lambda)) throw new UserError(`--lambda ${o.lambda}: expected a positive number`);
+  let readoutLambda: number | 'auto' = lambda;
+  if (o.readoutLambda !== undefined) {
+    readoutLambda = o.readoutLambda === 'auto' ? 'auto' : Number(o.readoutLambda);
+    if (readoutLambda !== 'auto' && !(readoutLambda > 0 && Number.isFinite(readoutLambda))) throw new UserError(`--readout-lambda ${o.readoutLambda}: expected a positive number or 'auto'`);
+  }
   requireDir(o.data, 'the DISFA-layout data set of --data');
   requireDir(o.pair, 'the GAN pair of --pair: a model folder with encoder.safetensors');
   await initRuntime();
@@ -54,7 +60,7 @@ async function run(o: Options): Promise<void> {
     const train = await cached(trainSubjects, 'train');
     const test = testSubjects.length > 0 ? await cached(testSubjects, 'test') : null;
 
-    const { data, report } = fitDirections(train, { lambda });
+    const { data, report } = fitDirections(train, { lambda, readoutLambda });
     const dirs = new LinearDirections(data);
     let r2Test: (number | null)[] | null;
     try {
@@ -70,6 +76,7 @@ async function run(o: Options): Promise<void> {
       every,
       lambda,
       readoutLambda: report.readoutLambda,
+      readoutCv: report.readoutCv,
       trainRows: report.rows,
       testRows: test?.count ?? 0,
       readoutRows: report.readoutRows,
@@ -78,10 +85,13 @@ async function run(o: Options): Promise<void> {
       r2Test: r2Test ? perAu(r2Test) : null,
       pair: { dir: o.pair, encoderFile: loaded!.file, encoderSha256: encoderSha },
       data: { root: o.data, manifest: ds.manifest },
-      command: `aueditnet train directions --data ${o.data} --fold ${fold.fold} --pair ${o.pair} --out ${o.out} --every ${every} --lambda ${lambda}`,
+      command: `aueditnet train directions --data ${o.data} --fold ${fold.fold} --pair ${o.pair} --out ${o.out} --every ${every} --lambda ${lambda}${o.readoutLambda !== undefined ? ` --readout-lambda ${o.readoutLambda}` : ''}`,
     });
     const lines = [
       `read-out R² per AU (${report.rows} training latents of ${trainSubjects.length} subjects${test ? `, ${test.count} test latents of ${testSubjects.length}` : ''}); directions explain ${(report.latentR2 * 100).toFixed(1)}% of the subject-centred latent variance`,
+      ...(report.readoutCv
+        ? [`read-out ridge by subject-grouped ${report.readoutCv.folds}-fold CV: ${report.readoutCv.grid.map((l, k) => `λ ${l}: ${report.readoutCv!.mse[k]!.toFixed(3)}`).join(', ')} → λ ${report.readoutCv.chosen}`]
+        : []),
       `  AU    ${AU_ORDER.map((a) => String(a).padStart(6)).join(' ')}`,
       `  train ${report.r2Train.map(fmt).join(' ')}`,
       ...(r2Test ? [`  test  ${r2Test.map(fmt).join(' ')}`] : []),
@@ -103,6 +113,7 @@ export function register(train: Command): void {
     .requiredOption('--out <dir>', 'output folder: directions.safetensors, directions.json, latents-train/test.safetensors (latent caches)')
     .option('--every <k>', 'use every k-th frame (neighbouring video frames are near-duplicates)', '2')
     .option('--lambda <x>', 'ridge strength, relative to the mean label variance (directions) and the mean latent energy (read-out)', '1e-3')
+    .option('--readout-lambda <x|auto>', "ridge strength of the AU read-out alone (default: --lambda); 'auto' picks it from 1e-3…1e2 by subject-grouped 3-fold cross-validation on the training subjects")
     .option('--batch <n>', 'images per encoder call', '32')
     .option('--quiet', 'no progress output')
     .action((o: Options) => run(o));

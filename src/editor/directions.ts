@@ -41,8 +41,13 @@ const FORMAT = 'aueditnet-linear-directions';
 export interface FitOptions {
   /** Relative ridge strength of the direction solve (default 1e-3). */
   lambda?: number;
-  /** Relative ridge strength of the read-out (default: lambda). */
-  readoutLambda?: number;
+  /**
+   * Relative ridge strength of the read-out (default: lambda), or 'auto': the grid value with the
+   * lowest mean validation MSE in a subject-grouped 3-fold cross-validation of the read-out rows.
+   */
+  readoutLambda?: number | 'auto';
+  /** The candidates of readoutLambda 'auto' (default 1e-3 … 1e2, decades). */
+  readoutGrid?: readonly number[];
   /** Most training rows the read-out's dual solve uses (default 3000; an even subsample above). */
   maxReadoutRows?: number;
 }
@@ -65,7 +70,10 @@ export interface FitReport {
   rows: number;
   subjects: number;
   lambda: number;
+  /** The read-out ridge used (the chosen one under 'auto'). */
   readoutLambda: number;
+  /** The cross-validation behind readoutLambda 'auto' (null for a given λ). */
+  readoutCv: ReadoutCv | null;
   readoutRows: number;
   /** Share of the subject-centred latent variance that Σ a_i d_i explains. */
   latentR2: number;
@@ -149,6 +157,72 @@ function r2PerAu(pred: Float32Array, labels: Float32Array, count: number): (numb
   return out;
 }
 
+/** Read-out λ candidates for 'auto': decades, since the read-out's R² is flat within one. */
+export const DEFAULT_READOUT_GRID: readonly number[] = [1e-3, 1e-2, 1e-1, 1, 10, 100];
+const CV_FOLDS = 3;
+
+export interface ReadoutCv {
+  folds: number;
+  grid: number[];
+  /** Mean validation MSE (over AUs, rows and folds) per grid value. */
+  mse: number[];
+  chosen: number;
+}
+
+/**
+ * Dual ridge α = (K_SS + λ''I)⁻¹ (Y_S − ȳ_S) on the rows S of a Gram matrix (all rows when
+ * `subset` is null), λ'' = λ · tr(K_SS) / |S|. Returns α [|S|, 12]; ȳ_S is subtracted here.
+ */
+function ridgeDual(gram: Float64Array, m: number, y: Float64Array, lambda: number, subset: number[] | null, yMean?: Float64Array): Float64Array {
+  const K = AU_COUNT;
+  const idx = subset ?? Array.from({ length: m }, (_, k) => k);
+  const n = idx.length;
+  const sys = new Float64Array(n * n);
+  let tr = 0;
+  for (let a = 0; a < n; a++) {
+    const ra = idx[a]! * m;
+    for (let b = 0; b < n; b++) sys[a * n + b] = gram[ra + idx[b]!]!;
+    tr += sys[a * n + a]!;
+  }
+  const reg = lambda * Math.max(tr / n, 1e-12);
+  for (let a = 0; a < n; a++) sys[a * n + a]! += reg;
+  const rhs = new Float64Array(n * K);
+  for (let a = 0; a < n; a++) for (let i = 0; i < K; i++) rhs[a * K + i] = y[idx[a]! * K + i]! - (yMean ? yMean[i]! : 0);
+  cholesky(sys, n);
+  cholSolve(sys, n, rhs, K);
+  return rhs;
+}
+
+/**
+ * Mean validation MSE of the read-out at one λ, over subject-grouped folds: each fold's rows are
+ * predicted by a ridge fitted on the other folds (labels centred on those folds only). The rows
+ * are centred on the global latent mean, which uses the validation rows' latents but never their
+ * labels.
+ */
+function cvMse(gram: Float64Array, m: number, y: Float64Array, foldOf: number[], lambda: number): number {
+  const K = AU_COUNT;
+  let sse = 0;
+  let count = 0;
+  for (let f = 0; f < CV_FOLDS; f++) {
+    const tr: number[] = [];
+    const va: number[] = [];
+    foldOf.forEach((g, k) => (g === f ? va : tr).push(k));
+    const yMean = new Float64Array(K);
+    for (const k of tr) for (let i = 0; i < K; i++) yMean[i]! += y[k * K + i]! / tr.length;
+    const alpha = ridgeDual(gram, m, y, lambda, tr, yMean);
+    for (const v of va) {
+      for (let i = 0; i < K; i++) {
+        let pred = yMean[i]!;
+        for (let a = 0; a < tr.length; a++) pred += gram[v * m + tr[a]!]! * alpha[a * K + i]!;
+        const e = pred - y[v * K + i]!;
+        sse += e * e;
+      }
+      count += K;
+    }
+  }
+  return sse / count;
+}
+
 // ---------------------------------------------------------------------------------------------
 // fitting
 
@@ -156,7 +230,8 @@ export function fitDirections(c: LatentCache, o: FitOptions = {}): { data: Direc
   const lambda = o.lambda ?? 1e-3;
   const readoutLambda = o.readoutLambda ?? lambda;
   const maxRows = o.maxReadoutRows ?? 3000;
-  if (!(lambda > 0) || !(readoutLambda > 0)) throw new UserError(`lambda must be positive, got ${lambda} / ${readoutLambda}`);
+  if (!(lambda > 0) || !(readoutLambda === 'auto' || readoutLambda > 0)) throw new UserError(`lambda must be positive, got ${lambda} / ${readoutLambda}`);
+  if (o.readoutGrid && (o.readoutGrid.length === 0 || !o.readoutGrid.every((v) => v > 0 && Number.isFinite(v)))) throw new UserError(`the read-out lambda grid must hold positive numbers, got ${JSON.stringify(o.readoutGrid)}`);
   const { count: N, L, D } = c;
   const P = L * D;
   const K = AU_COUNT;
@@ -245,18 +320,34 @@ export function fitDirections(c: LatentCache, o: FitOptions = {}): { data: Direc
     for (let p = 0; p < P; p++) xs[k * P + p] = w[p]! - mu[p]!;
     for (let i = 0; i < K; i++) yc[k * K + i] = c.labels[n * K + i]! - abar[i]!;
   });
+  // subject-grouped folds of the read-out rows (for readoutLambda 'auto')
+  const foldOfSubject = new Map<number, number>();
+  const foldOf = rows.map((n) => {
+    const s = c.subjectOf[n]!;
+    if (!foldOfSubject.has(s)) foldOfSubject.set(s, foldOfSubject.size % CV_FOLDS);
+    return foldOfSubject.get(s)!;
+  });
+  let cv: ReadoutCv | null = null;
   const readout = scoped(() => {
     const x = tf.tensor2d(xs, [m, P]);
     const gram = Float64Array.from(mm(x, x.transpose() as tf.Tensor2D).dataSync());
-    let trK = 0;
-    for (let k = 0; k < m; k++) trK += gram[k * m + k]!;
-    const reg2 = readoutLambda * Math.max(trK / m, 1e-12);
-    for (let k = 0; k < m; k++) gram[k * m + k]! += reg2;
-    cholesky(gram, m);
-    cholSolve(gram, m, yc, K); // yc is now α [m, K]
-    const alphaT = tf.tensor2d(Float32Array.from(yc), [m, K]).transpose() as tf.Tensor2D;
+    let chosen: number;
+    if (o.readoutLambda === 'auto') {
+      if (foldOfSubject.size < CV_FOLDS) throw new UserError(`readout lambda 'auto' needs at least ${CV_FOLDS} subjects for its subject-grouped cross-validation, the cache has ${foldOfSubject.size}`);
+      const grid = o.readoutGrid ?? DEFAULT_READOUT_GRID;
+      const mse = grid.map((lam) => cvMse(gram, m, yc, foldOf, lam));
+      let best = 0;
+      mse.forEach((v, k) => {
+        if (v < mse[best]!) best = k;
+      });
+      chosen = grid[best]!;
+      cv = { folds: CV_FOLDS, grid: [...grid], mse, chosen };
+    } else chosen = readoutLambda as number;
+    const alpha = ridgeDual(gram, m, yc, chosen, null);
+    const alphaT = tf.tensor2d(Float32Array.from(alpha), [m, K]).transpose() as tf.Tensor2D;
     return mm(alphaT, x).dataSync() as Float32Array; // [K, P]
   });
+  const readoutChosen = cv ? (cv as ReadoutCv).chosen : (readoutLambda as number);
 
   const data: DirectionsData = {
     L,
@@ -273,7 +364,7 @@ export function fitDirections(c: LatentCache, o: FitOptions = {}): { data: Direc
   } finally {
     dirs.dispose();
   }
-  return { data, report: { rows: N, subjects: S, lambda, readoutLambda, readoutRows: m, latentR2, r2Train } };
+  return { data, report: { rows: N, subjects: S, lambda, readoutLambda: readoutChosen, readoutCv: cv, readoutRows: m, latentR2, r2Train } };
 }
 
 // ---------------------------------------------------------------------------------------------

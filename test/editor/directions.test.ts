@@ -114,6 +114,35 @@ describe('fitDirections', () => {
   it('reads the labels out of latents of training and unseen subjects', () => {
     for (const r of report.r2Train) expect(r!).toBeGreaterThan(0.98);
     for (const r of dirs.score(test)) expect(r!).toBeGreaterThan(0.95);
+    expect(report.readoutCv).toBeNull();
+  });
+
+  it("readoutLambda 'auto': a weak ridge where latents carry the labels, the strongest where they carry none", () => {
+    const clean = fitDirections(synthCache(6, 30, 3), { lambda: 1e-4, readoutLambda: 'auto' }).report;
+    const cv = clean.readoutCv!;
+    expect(cv.folds).toBe(3);
+    expect(cv.grid).toEqual([1e-3, 1e-2, 1e-1, 1, 10, 100]);
+    expect(cv.mse.every(Number.isFinite)).toBe(true);
+    expect(cv.chosen).toBe(cv.grid[cv.mse.indexOf(Math.min(...cv.mse))]);
+    expect(clean.readoutLambda).toBe(cv.chosen);
+    expect(cv.chosen).toBeLessThanOrEqual(1e-2);
+    // validation MSE at the strongest ridge ≈ the label variance: the read-out has shrunk to the mean
+    expect(cv.mse.at(-1)!).toBeGreaterThan(10 * Math.min(...cv.mse));
+
+    // the same latents with labels shuffled across rows: nothing to read, so the most shrinkage wins
+    const noise = synthCache(6, 30, 4);
+    const r = rng(9);
+    const order = Array.from({ length: noise.count }, (_, k) => k).sort(() => r());
+    const shuffled = new Float32Array(noise.labels.length);
+    order.forEach((from, to) => shuffled.set(noise.labels.subarray(from * AU_COUNT, (from + 1) * AU_COUNT), to * AU_COUNT));
+    const none = fitDirections({ ...noise, labels: shuffled }, { readoutLambda: 'auto' }).report;
+    expect(none.readoutLambda).toBe(100);
+    expect(none.readoutCv!.mse[0]!).toBeGreaterThan(none.readoutCv!.mse.at(-1)!);
+  });
+
+  it("refuses 'auto' with fewer subjects than folds, and bad grids", () => {
+    expect(() => fitDirections(synthCache(2, 20, 5), { readoutLambda: 'auto' })).toThrow(/at least 3 subjects/);
+    expect(() => fitDirections(synthCache(4, 10, 5), { readoutLambda: 'auto', readoutGrid: [1, -1] })).toThrow(/positive numbers/);
   });
 });
 
@@ -250,7 +279,11 @@ describe('train directions (CLI)', () => {
     const noEnc = await cli(['train', 'directions', '--data', dataDir, '--pair', emptyPair, '--out', join(root, 'o2')]);
     expect(noEnc.code).toBe(2);
     expect(noEnc.stderr).toContain('encoder.safetensors');
+    const badRidge = await cli(['train', 'directions', '--data', dataDir, '--pair', pairDir, '--out', join(root, 'o2'), '--readout-lambda', 'best']);
+    expect(badRidge.code).toBe(2);
+    expect(badRidge.stderr).toMatch(/--readout-lambda best: expected a positive number or 'auto'/);
     const help = await cli(['train', 'directions', '--help']);
     expect(help.stdout).toContain('--lambda');
+    expect(help.stdout).toContain('--readout-lambda');
   }, 120_000);
 });
