@@ -51,6 +51,15 @@ interface Options {
 
 const DEFAULT_EDITOR = 'models/synthfacs-64';
 
+/**
+ * A model file as the report names it: relative to the working directory when inside it, so a
+ * report re-run from another clone of the project is byte-identical; absolute otherwise.
+ */
+export function reportPath(p: string): string {
+  const rel = path.relative(process.cwd(), path.resolve(p));
+  return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel.split(path.sep).join('/') : path.resolve(p);
+}
+
 function positiveInt(name: string, v: string, min = 1): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < min) throw new UserError(`--${name} ${v}: expected an integer ≥ ${min}`);
@@ -187,7 +196,7 @@ async function run(o: Options): Promise<void> {
     if (first.meta.rows !== rows) throw fileError(path.join(o.editor, EDITOR_JSON), `the editor was trained on W+ with ${first.meta.rows} rows, the generator in ${pairDir} has ${rows}`);
     if (E.config.styleCount < rows || E.config.styleDim !== G.styleDim) throw fileError(pairDir, `the encoder gives [${E.config.styleCount}, ${E.config.styleDim}] latents, the generator needs [${rows}, ${G.styleDim}]`);
     const models: ModelFile[] = [];
-    const file = async (role: string, p: string) => models.push({ role, path: p, sha256: await sha256File(p) });
+    const file = async (role: string, p: string) => models.push({ role, path: reportPath(p), sha256: await sha256File(p) });
     await file('generator', pair.generator!.file);
     await file('encoder', pair.encoder!.file);
     await file('editor', path.join(o.editor, EDITOR_FILE));

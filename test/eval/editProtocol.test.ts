@@ -252,3 +252,13 @@ describe('aueditnet eval (tiny models)', () => {
     expect(help.stdout).toContain('--variants');
   }, 120_000);
 });
+
+describe('report paths', () => {
+  it('names model files inside the working directory relatively, others absolutely', async () => {
+    const { reportPath } = await import('../../src/cli/eval.js');
+    expect(reportPath(join(process.cwd(), 'models', 'synthfacs-64', 'generator.safetensors'))).toBe('models/synthfacs-64/generator.safetensors');
+    expect(reportPath('models/synthfacs-64/editor.safetensors')).toBe('models/synthfacs-64/editor.safetensors');
+    const outside = join(relative(process.cwd(), '/'), 'elsewhere', 'g.safetensors');
+    expect(reportPath(outside)).toBe('/elsewhere/g.safetensors');
+  });
+});
