@@ -11,6 +11,7 @@ import { saveEncoder, saveGenerator } from '../gan/modelDir.js';
 import { initRuntime, tf } from '../runtime/index.js';
 import { loadEstimator } from '../estimators/model.js';
 import { fpreForward, fpreTrunk, type FpreConfig } from '../estimators/fpre.js';
+import { auRegionMap, regionPixelWeights } from '../synth/auRegionMap.js';
 import { progress } from './progress.js';
 import { addScheduleOptions, positiveInt } from './args.js';
 
@@ -32,6 +33,7 @@ interface Options {
   freezeGenerator?: boolean;
   lambdaFeat: string;
   lambdaAu: string;
+  regionWeight: string;
   fpre?: string;
   decayFrom?: string;
   lrFinal?: string;
@@ -74,6 +76,8 @@ async function run(o: Options): Promise<void> {
   const lambdaAu = Number(o.lambdaAu);
   if (!(lambdaAu >= 0)) throw new UserError(`--lambda-au ${o.lambdaAu}: expected a number ≥ 0`);
   if (lambdaAu > 0 && !o.fpre) throw new UserError('--lambda-au needs --fpre DIR (the frozen F_pre that predicts the AU change)');
+  const regionWeight = Number(o.regionWeight);
+  if (!(regionWeight >= 0) || !Number.isFinite(regionWeight)) throw new UserError(`--region-weight ${o.regionWeight}: expected a number ≥ 0`);
   const schedule = scheduleFromOptions(o, lr, steps, (m) => new UserError(m));
   const runtime = await initRuntime();
   const n = await poolIdentityCount(data);
@@ -90,7 +94,7 @@ async function run(o: Options): Promise<void> {
   mkdirSync(o.out, { recursive: true });
   const log = join(o.out, 'log.jsonl');
   // options left at their defaults keep the config (and so the resume check) as older runs wrote it
-  const config = { ...synthfacsPairConfig(), batch, lr, seed, genBatch, lambdaLat, ...(o.freezeGenerator ? { freezeGenerator: true } : {}), ...(lambdaFeat > 0 ? { lambdaFeat } : {}), ...(lambdaAu > 0 ? { lambdaAu } : {}) };
+  const config = { ...synthfacsPairConfig(), batch, lr, seed, genBatch, lambdaLat, ...(o.freezeGenerator ? { freezeGenerator: true } : {}), ...(lambdaFeat > 0 ? { lambdaFeat } : {}), ...(lambdaAu > 0 ? { lambdaAu } : {}), ...(regionWeight > 0 ? { regionWeight } : {}) };
   let features: ((x: tf.Tensor4D) => tf.Tensor4D[]) | undefined;
   let auDelta: ((a: tf.Tensor4D, b: tf.Tensor4D) => tf.Tensor2D) | undefined;
   if (lambdaFeat > 0 || lambdaAu > 0) {
@@ -100,11 +104,13 @@ async function run(o: Options): Promise<void> {
     if (lambdaFeat > 0) features = (x) => fpreTrunk(est.params, est.config as FpreConfig, x, false);
     if (lambdaAu > 0) auDelta = (a, b) => fpreForward(est.params, est.config as FpreConfig, a, b, false).delta;
   }
+  // the weights are derived here, not stored: the config holds K, so --resume checks it
+  const pixelWeights = regionWeight > 0 ? regionPixelWeights(auRegionMap(config.generator.size), regionWeight) : undefined;
   if (o.init !== undefined && existsSync(checkpointPath(o.out))) {
     throw new UserError(`${checkpointPath(o.out)}: a checkpoint exists; --init starts a new run, so choose another --out folder (or --resume this one)`);
   }
   const init = o.init !== undefined ? await pairInit(o.init) : undefined;
-  if (init) appendFileSync(log, `${JSON.stringify({ init: o.init, initStep: init.step, config: { genBatch, lambdaLat, freezeGenerator: !!o.freezeGenerator, lambdaFeat, lambdaAu, fpre: o.fpre ?? null, lr }, time: new Date().toISOString() })}\n`);
+  if (init) appendFileSync(log, `${JSON.stringify({ init: o.init, initStep: init.step, config: { genBatch, lambdaLat, freezeGenerator: !!o.freezeGenerator, lambdaFeat, lambdaAu, regionWeight, fpre: o.fpre ?? null, lr }, time: new Date().toISOString() })}\n`);
   const initial = o.resume ? checkpointStep(o.out) : (init?.step ?? 0);
   const bar = progress('training pair', steps, { quiet: o.quiet, initial });
   const t0 = performance.now();
@@ -119,6 +125,7 @@ async function run(o: Options): Promise<void> {
     schedule,
     features,
     auDelta,
+    pixelWeights,
     checkpointEvery: every,
     onStep: (step, logs) => {
       const rate = (batch * (step - initial)) / ((performance.now() - t0) / 1000);
@@ -145,7 +152,7 @@ async function run(o: Options): Promise<void> {
   const notes = {
     training: {
       command: process.argv.slice(2).join(' '),
-      config: { genBatch, lambdaLat, freezeGenerator: !!o.freezeGenerator, lambdaFeat, lambdaAu, ...(o.fpre ? { fpre: o.fpre } : {}) },
+      config: { genBatch, lambdaLat, freezeGenerator: !!o.freezeGenerator, lambdaFeat, lambdaAu, regionWeight, ...(o.fpre ? { fpre: o.fpre } : {}) },
       ...(schedule ? { schedule: schedule as unknown as Record<string, number> } : {}),
       pool: data,
       trainIdentities: n - holdout,
@@ -182,6 +189,7 @@ export function register(train: Command): void {
     .option('--lambda-lat <x>', 'weight of L_lat, which ties E(I) to the mapping\'s w', String(d.lambdaLat))
     .option('--lambda-feat <x>', 'weight of a perceptual loss on G(E(I)): feature MSE in the trunk of the frozen F_pre of --fpre (0: off)', '0')
     .option('--lambda-au <x>', 'weight of an AU-consistency loss: F_pre\'s predicted AU change from I to G(E(I)), squared (0: off)', '0')
+    .option('--region-weight <k>', 'weigh the pixel losses by 1 + k·(where the AUs change a SynthFACS face), scaled to mean 1 (0: off)', '0')
     .option('--fpre <dir>', 'folder or file of F_pre, for --lambda-feat and --lambda-au')
     .option('--freeze-generator', 'train E only, against a fixed G (a late phase, from --init)')
     .option('--export <dir>', 'do not train: write <out>/checkpoint.safetensors as finalised generator/encoder files into <dir> (ship or evaluate a pair mid-run)')

@@ -67,6 +67,12 @@ export interface PairConfig {
    * evaluates). Absent in runs without it.
    */
   lambdaAu?: number;
+  /**
+   * K of the AU-region pixel weighting: both pixel losses weigh pixel p by 1 + K·map(p), scaled to
+   * mean 1, with the map of where the AUs change a face (src/synth/auRegionMap.ts; the weights come
+   * in as `PairTrainOptions.pixelWeights`). Absent in runs without it.
+   */
+  regionWeight?: number;
 }
 
 /**
@@ -119,6 +125,8 @@ export interface PairTrainOptions {
   features?: (x: tf.Tensor4D) => tf.Tensor4D[];
   /** Frozen AU-difference network for lambdaAu: (a, b) → predicted intensity change [B, 12]. */
   auDelta?: (a: tf.Tensor4D, b: tf.Tensor4D) => tf.Tensor2D;
+  /** Per-pixel weights [size × size] of the pixel losses, for regionWeight (regionPixelWeights). */
+  pixelWeights?: Float32Array;
   /** Initial weights for a new run (not a resume): see pairInit. */
   init?: PairInit;
   /** Learning-rate schedule (not part of the config, so a run can be extended or re-scheduled). */
@@ -255,6 +263,13 @@ export async function trainPair(o: PairTrainOptions): Promise<{ generator: Gener
   if (lambdaFeat > 0 && !o.features) throw new Error('lambdaFeat > 0 needs a feature network (PairTrainOptions.features)');
   const lambdaAu = c.lambdaAu ?? 0;
   if (lambdaAu > 0 && !o.auDelta) throw new Error('lambdaAu > 0 needs an AU-difference network (PairTrainOptions.auDelta)');
+  const regionWeight = c.regionWeight ?? 0;
+  const S = c.generator.size;
+  if (regionWeight > 0 && !o.pixelWeights) throw new Error('regionWeight > 0 needs the per-pixel weights (PairTrainOptions.pixelWeights)');
+  if (o.pixelWeights && o.pixelWeights.length !== S * S) throw new Error(`pixelWeights has ${o.pixelWeights.length} values, the pair's images ${S}×${S}`);
+  const pixelW = regionWeight > 0 ? tf.keep(tf.tensor4d(o.pixelWeights!, [1, S, S, 1])) : null;
+  const pixelMse = (a: tf.Tensor4D, b: tf.Tensor4D): tf.Scalar =>
+    pixelW ? (tf.mean(tf.mul(tf.square(tf.sub(a, b)), pixelW)) as tf.Scalar) : (tf.losses.meanSquaredError(a, b) as tf.Scalar);
   const loss = () => {
     const idx = Array.from({ length: c.batch }, () => rng.int(count));
     const x = batchImages(o.train.images, idx);
@@ -268,13 +283,13 @@ export async function trainPair(o: PairTrainOptions): Promise<{ generator: Gener
     if (nGen > 0) {
       const img = g.synthesis(tf.concat([wMap.slice(0, nGen), wE], 0), { noise: 'const', mode: 'shared' });
       const [imgGen, rec] = tf.split(img, [nGen, c.batch], 0) as [tf.Tensor4D, tf.Tensor4D];
-      lossGen = tf.losses.meanSquaredError(x.slice(0, nGen), imgGen) as tf.Scalar;
+      lossGen = pixelMse(x.slice(0, nGen), imgGen);
       imgRec = rec;
     } else {
       imgRec = g.synthesis(wE, { noise: 'const', mode: 'shared' });
       lossGen = tf.scalar(0);
     }
-    const lossRec = tf.losses.meanSquaredError(x, imgRec) as tf.Scalar;
+    const lossRec = pixelMse(x, imgRec);
     const lossLat = tf.losses.meanSquaredError(stopGradient(wMap), wE) as tf.Scalar;
     const terms = [lossGen.mul(c.lambdaGen), lossRec.mul(c.lambdaRec), lossLat.mul(c.lambdaLat)];
     const parts: Record<string, tf.Scalar> = { gen: lossGen, rec: lossRec, lat: lossLat };
@@ -288,28 +303,33 @@ export async function trainPair(o: PairTrainOptions): Promise<{ generator: Gener
     }
     return { total: tf.addN(terms) as tf.Scalar, parts };
   };
-  const result = await runTraining({
-    dir: o.outDir,
-    totalSteps: o.steps,
-    checkpointEvery: o.checkpointEvery ?? 250,
-    models: { generator: storeModel(g.store), encoder: storeModel(e.store) },
-    optimizer,
-    rngs: { batches: rng },
-    // the step count is left out so that a run can be extended with --steps N --resume
-    config: c as unknown as Record<string, unknown>,
-    resume: o.resume,
-    startStep: o.init?.step,
-    lrAt: o.schedule ? (step) => scheduledLr(c.lr, o.schedule, step) : undefined,
-    info: { ...(o.init ? { init: o.init.path, initStep: o.init.step } : {}), ...(o.schedule ? { schedule: o.schedule } : {}) },
-    loss,
-    onStep: o.onStep,
-    stopAfter: o.stopAfter,
-    onCheckpoint: async (step) => {
-      const v = validatePair(g, e, o.val);
-      await writePairPreview(`${o.outDir}/preview.png`, g, e, o.val);
-      await o.onCheckpoint?.(step, { step, ...v });
-    },
-  });
+  let result: TrainLoopResult;
+  try {
+    result = await runTraining({
+      dir: o.outDir,
+      totalSteps: o.steps,
+      checkpointEvery: o.checkpointEvery ?? 250,
+      models: { generator: storeModel(g.store), encoder: storeModel(e.store) },
+      optimizer,
+      rngs: { batches: rng },
+      // the step count is left out so that a run can be extended with --steps N --resume
+      config: c as unknown as Record<string, unknown>,
+      resume: o.resume,
+      startStep: o.init?.step,
+      lrAt: o.schedule ? (step) => scheduledLr(c.lr, o.schedule, step) : undefined,
+      info: { ...(o.init ? { init: o.init.path, initStep: o.init.step } : {}), ...(o.schedule ? { schedule: o.schedule } : {}) },
+      loss,
+      onStep: o.onStep,
+      stopAfter: o.stopAfter,
+      onCheckpoint: async (step) => {
+        const v = validatePair(g, e, o.val);
+        await writePairPreview(`${o.outDir}/preview.png`, g, e, o.val);
+        await o.onCheckpoint?.(step, { step, ...v });
+      },
+    });
+  } finally {
+    pixelW?.dispose();
+  }
   return { generator: g, encoder: e, result };
 }
 

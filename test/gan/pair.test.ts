@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { Encoder } from '../../src/gan/encoder.js';
 import { Generator } from '../../src/gan/generator.js';
 import { loadPairData, type PairData } from '../../src/gan/pairData.js';
-import { finalizePair, pairFromCheckpoint, synthfacsPairConfig, trainPair, type PairConfig } from '../../src/gan/pairTrainer.js';
+import { finalizePair, pairFromCheckpoint, synthfacsPairConfig, trainPair, validatePair, validationNoise, type PairConfig } from '../../src/gan/pairTrainer.js';
 import { scheduledLr } from '../../src/nn/lrSchedule.js';
 import { pairInit } from '../../src/gan/pairInit.js';
 import { buildEstimator } from '../../src/estimators/model.js';
@@ -276,6 +276,45 @@ describe('trainPair (tiny pair, 32 px)', () => {
     const r2 = await cli(['train', 'pair', '--data', pool, '--out', tempDir(), '--lambda-au', '1']);
     expect(r2.stderr).toMatch(/--lambda-au needs --fpre DIR/);
   }, 120_000);
+
+  it('regionWeight weighs both pixel losses per pixel: uniform weights change nothing, a half-frame map does', async () => {
+    const c = tinyConfig();
+    const S = c.generator.size;
+    const first = async (config: PairConfig, pixelWeights?: Float32Array) => {
+      const logs: Record<string, number>[] = [];
+      const { generator, encoder } = await trainPair({ config, train, val, outDir: tempDir(), steps: 1, checkpointEvery: 100, pixelWeights, onStep: (_s, l) => logs.push(l) });
+      generator.dispose();
+      encoder.dispose();
+      return logs[0]!;
+    };
+    const plain = await first(c);
+    const uniform = await first({ ...c, regionWeight: 3 }, new Float32Array(S * S).fill(1));
+    expect(uniform['rec']).toBeCloseTo(plain['rec']!, 6);
+    expect(uniform['gen']).toBeCloseTo(plain['gen']!, 6);
+    // all weight on the top half: the loss is the top half's MSE, ×2 for the mean-1 scaling
+    const top = Float32Array.from({ length: S * S }, (_, p) => (p < (S * S) / 2 ? 2 : 0));
+    const half = await first({ ...c, regionWeight: 3 }, top);
+    expect(half['rec']).not.toBeCloseTo(plain['rec']!, 4);
+    await expect(trainPair({ config: { ...c, regionWeight: 1 }, train, val, outDir: tempDir(), steps: 1 })).rejects.toThrow(/needs the per-pixel weights/);
+    await expect(trainPair({ config: { ...c, regionWeight: 1 }, train, val, outDir: tempDir(), steps: 1, pixelWeights: new Float32Array(5) })).rejects.toThrow(/pixelWeights has 5 values/);
+    const r = await cli(['train', 'pair', '--data', pool, '--out', tempDir(), '--region-weight', '-1']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--region-weight -1: expected a number ≥ 0/);
+  }, 120_000);
+
+  it('validatePair renders the mapping path with a fixed N(0, 1) noise stream: the same number every call', async () => {
+    const g = new Generator(tinyG, { seed: 4 });
+    const e = new Encoder(tinyE, { seed: 5 });
+    const a = validatePair(g, e, val, 8, 4);
+    const b = validatePair(g, e, val, 8, 4);
+    expect(a).toEqual(b);
+    expect(Number.isFinite(a.psnrGen)).toBe(true);
+    const n1 = validationNoise()(6), n2 = validationNoise()(6);
+    expect(Array.from(n1)).toEqual(Array.from(n2));
+    expect(Array.from(n1).some((v) => Math.abs(v) > 0.1)).toBe(true);
+    g.dispose();
+    e.dispose();
+  });
 
   it('scheduledLr: constant, then a cosine from lr to lrFinal, then lrFinal', () => {
     const s = { decayFrom: 100, decayTo: 200, lrFinal: 1e-4 };
