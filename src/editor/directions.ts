@@ -328,11 +328,11 @@ export function fitDirections(c: LatentCache, o: FitOptions = {}): { data: Direc
     return foldOfSubject.get(s)!;
   });
   let cv: ReadoutCv | null = null;
+  let readoutChosen = readoutLambda === 'auto' ? NaN : readoutLambda;
   const readout = scoped(() => {
     const x = tf.tensor2d(xs, [m, P]);
     const gram = Float64Array.from(mm(x, x.transpose() as tf.Tensor2D).dataSync());
-    let chosen: number;
-    if (o.readoutLambda === 'auto') {
+    if (readoutLambda === 'auto') {
       if (foldOfSubject.size < CV_FOLDS) throw new UserError(`readout lambda 'auto' needs at least ${CV_FOLDS} subjects for its subject-grouped cross-validation, the cache has ${foldOfSubject.size}`);
       const grid = o.readoutGrid ?? DEFAULT_READOUT_GRID;
       const mse = grid.map((lam) => cvMse(gram, m, yc, foldOf, lam));
@@ -340,14 +340,13 @@ export function fitDirections(c: LatentCache, o: FitOptions = {}): { data: Direc
       mse.forEach((v, k) => {
         if (v < mse[best]!) best = k;
       });
-      chosen = grid[best]!;
-      cv = { folds: CV_FOLDS, grid: [...grid], mse, chosen };
-    } else chosen = readoutLambda as number;
-    const alpha = ridgeDual(gram, m, yc, chosen, null);
+      readoutChosen = grid[best]!;
+      cv = { folds: CV_FOLDS, grid: [...grid], mse, chosen: readoutChosen };
+    }
+    const alpha = ridgeDual(gram, m, yc, readoutChosen, null);
     const alphaT = tf.tensor2d(Float32Array.from(alpha), [m, K]).transpose() as tf.Tensor2D;
     return mm(alphaT, x).dataSync() as Float32Array; // [K, P]
   });
-  const readoutChosen = cv ? (cv as ReadoutCv).chosen : (readoutLambda as number);
 
   const data: DirectionsData = {
     L,
