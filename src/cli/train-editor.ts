@@ -15,7 +15,7 @@ import { saveEditor } from '../editor/editorFiles.js';
 import { frozenFid, frozenFpre } from '../editor/frozenNets.js';
 import { trainEditor } from '../editor/trainer.js';
 import { AUEditNet } from '../editor/auEditNet.js';
-import { CheckpointFile } from '../nn/checkpointFile.js';
+import { checkInitArchitecture, editorInit } from '../editor/editorInit.js';
 import { scheduledLr, scheduleFromOptions } from '../nn/lrSchedule.js';
 import { checkpointPath, checkpointStep } from '../nn/trainLoop.js';
 import { fileError, UserError } from '../errors.js';
@@ -45,6 +45,7 @@ interface Options {
   every: string;
   ckpt: string;
   resume?: boolean;
+  init?: string;
   quiet?: boolean;
 }
 
@@ -67,35 +68,22 @@ async function exportRun(o: Options & { export: string }): Promise<void> {
   if (!existsSync(file)) throw fileError(file, 'no checkpoint to export (run `aueditnet train editor` into --out first)');
   requireDir(o.pair, 'the GAN pair of --pair (the one the run trains with)');
   await initRuntime();
-  const f = CheckpointFile.open(file);
-  let ed: AUEditNet | null = null;
+  const init = editorInit(file);
+  const pair = await loadModels(o.pair, { generator: true });
+  const rows = pair.generator!.model.nLatent;
+  pair.generator!.model.dispose();
+  const ed = new AUEditNet(init.config).build(rows);
   try {
-    const raw = f.metadata['config'];
-    const run = raw ? (JSON.parse(raw) as { editor?: Record<string, unknown>; batch?: number; lr?: number; seed?: number }) : null;
-    if (!run?.editor) throw fileError(file, 'is not a `train editor` checkpoint (no editor config in its metadata)');
-    const config = resolveEditorConfig(run.editor, file);
-    const pair = await loadModels(o.pair, { generator: true });
-    const rows = pair.generator!.model.nLatent;
-    pair.generator!.model.dispose();
-    ed = new AUEditNet(config).build(rows);
-    const tensors: Record<string, ReturnType<CheckpointFile['get']>> = {};
-    for (const n of ed.params.names()) {
-      const key = `param.editor.${n}`;
-      if (!f.has(key)) throw fileError(file, `has no tensor ${key}`);
-      tensors[n] = f.get(key);
-    }
-    ed.params.loadTorch(file, tensors);
-    const step = Number(f.metadata['step']);
+    init.load(ed);
     mkdirSync(o.export, { recursive: true });
     await saveEditor(o.export, ed, {
       rows,
       pair: relative(resolve(o.export), resolve(o.pair)) || '.',
-      training: { checkpoint: file, step, batch: run.batch, lr: run.lr, seed: run.seed, exportedMidRun: true },
+      training: { checkpoint: file, step: init.step, ...init.run, exportedMidRun: true },
     });
-    process.stdout.write(`wrote ${o.export}/editor.safetensors and editor.json from ${file} (step ${step})\n`);
+    process.stdout.write(`wrote ${o.export}/editor.safetensors and editor.json from ${file} (step ${init.step})\n`);
   } finally {
-    f.close();
-    ed?.dispose();
+    ed.dispose();
   }
 }
 
@@ -108,8 +96,13 @@ async function run(o: Options): Promise<void> {
   const lr = Number(o.lr), seed = Number(o.seed);
   if (!(lr > 0)) throw new UserError(`--lr ${o.lr}: expected a positive number`);
   const schedule = scheduleFromOptions(o, lr, steps, (m) => new UserError(m));
+  if (o.init !== undefined && o.resume) throw new UserError('--init starts a new run from earlier weights; --resume continues this run from its checkpoint: pass one of them');
   requireDir(data, 'the DISFA-layout data set of --data');
   requireDir(o.pair, 'the GAN pair of --pair');
+  if (o.init !== undefined && existsSync(checkpointPath(o.out))) {
+    throw new UserError(`${checkpointPath(o.out)}: a checkpoint exists; --init starts a new run, so choose another --out folder (or --resume this one)`);
+  }
+  const init = o.init !== undefined ? editorInit(o.init) : undefined;
   const runtime = await initRuntime();
   const ds = await openDisfa(data);
   const { train: subjects } = foldSubjects(ds, fold, data);
@@ -122,6 +115,7 @@ async function run(o: Options): Promise<void> {
   const bad = config.levels.find((l) => l >= rows);
   if (bad !== undefined) throw new UserError(`editor config: level ${bad} does not exist; the generator has W+ rows 0–${rows - 1}`);
   if (config.styleDim !== g.styleDim) throw new UserError(`editor config: styleDim ${config.styleDim} but the generator's W rows are ${g.styleDim} long`);
+  if (init) checkInitArchitecture(init, config);
   const fpre = loadEstimator(o.fpre, 'fpre');
   const fid = loadEstimator(o.id, 'fid');
   for (const [name, est] of [['F_pre', fpre], ['F_id', fid]] as const) {
@@ -134,7 +128,7 @@ async function run(o: Options): Promise<void> {
   loadBar.stop();
   if (images.count !== cache.count) throw new Error(`latent cache has ${cache.count} rows but ${images.count} frames were read`);
   if (images.size !== g.config.size) throw fileError(data, `frames are ${images.size} px, the generator makes ${g.config.size} px`);
-  const initial = o.resume ? checkpointStep(o.out) : 0;
+  const initial = o.resume ? checkpointStep(o.out) : (init?.step ?? 0);
   const bar = progress('training editor', steps, { quiet: o.quiet, initial });
   const t0 = performance.now();
   const { editor, result } = await trainEditor({
@@ -149,6 +143,7 @@ async function run(o: Options): Promise<void> {
     lr,
     seed,
     resume: o.resume,
+    init,
     schedule,
     checkpointEvery: ckpt,
     onStep: (step, logs) => {
@@ -168,10 +163,11 @@ async function run(o: Options): Promise<void> {
     rows,
     pair: relative(outAbs, pairAbs) || '.',
     training: {
-      command: `aueditnet train editor --data ${data} --fold ${fold.fold} --pair ${o.pair} --fpre ${o.fpre} --id ${o.id} --out ${o.out}${o.config ? ` --config ${o.config}` : ''} --steps ${steps} --batch ${batch} --lr ${lr} --seed ${seed} --every ${every}${schedule ? ` --decay-from ${schedule.decayFrom} --lr-final ${schedule.lrFinal}` : ''}`,
+      command: `aueditnet train editor --data ${data} --fold ${fold.fold} --pair ${o.pair} --fpre ${o.fpre} --id ${o.id} --out ${o.out}${o.config ? ` --config ${o.config}` : ''}${o.init !== undefined ? ` --init ${o.init}` : ''} --steps ${steps} --batch ${batch} --lr ${lr} --seed ${seed} --every ${every}${schedule ? ` --decay-from ${schedule.decayFrom} --lr-final ${schedule.lrFinal}` : ''}`,
       fold: fold.fold,
       subjects,
       frames: images.count,
+      ...(init ? { init: o.init, initStep: init.step } : {}),
       steps: result.step,
       wallSecondsThisRun: Math.round((performance.now() - t0) / 1000),
       backend: runtime.backend,
@@ -194,7 +190,7 @@ export function register(train: Command): void {
     .option('--fpre <dir>', 'folder or file of the F_pre network', 'models/synthfacs-64')
     .option('--id <dir>', 'folder or file of the F_id network (fid.safetensors)', 'models/synthfacs-64')
     .requiredOption('--out <dir>', 'output folder: editor.safetensors, editor.json, checkpoint.safetensors, latents-train.safetensors')
-    .option('--config <file>', 'JSON with editor settings over the defaults: branch single|dual, modules flat|levelwise, labelMapping, levels, lambda {R,P,F,ID,L}, sizes')
+    .option('--config <file>', 'JSON with editor settings over the defaults: branch single|dual, modules flat|levelwise, labelMapping, levels, lambda {R,P,F,ID,L,N} (N: our neutral loss, default 0), sizes')
     .option('--steps <n>', 'optimizer steps', '4000')
     .option('--batch <n>', 'triples per step', '8')
     .option('--lr <x>', 'Adam learning rate', '1e-4')
@@ -202,6 +198,7 @@ export function register(train: Command): void {
     .option('--every <k>', 'use every k-th frame', '2')
     .option('--checkpoint-every <n>', 'steps between checkpoints', '200')
     .option('--resume', 'continue from <out>/checkpoint.safetensors')
+    .option('--init <path>', 'start a new run from earlier weights: a `train editor` checkpoint (parameters only, fresh Adam) or an exported editor folder; the architecture must match, loss weights may change; steps count on from theirs')
     .option('--export <dir>', 'do not train: write <out>/checkpoint.safetensors as editor files into <dir> (ship or evaluate mid-run; --pair names the run\'s pair)')
     .option('--quiet', 'no progress output')
     .action((o: Options & { checkpointEvery: string }) => run({ ...o, ckpt: o.checkpointEvery })),

@@ -9,7 +9,7 @@ import { UserError } from '../errors.js';
 export interface LossWeights {
   /** Pixel MSE of Î_tar against I_tar (Eq. 5). */
   R: number;
-  /** Perceptual feature MSE (Eq. 5): the frozen ID-metric-free perceptual net is F_pre's trunk on one image. */
+  /** Perceptual feature MSE (Eq. 5) in the frozen F_id's blocks (losses.ts says why not a VGG). */
   P: number;
   /** Pretrained-function loss (Eq. 6): F_pre feature maps f_k and Δa. */
   F: number;
@@ -17,6 +17,12 @@ export interface LossWeights {
   ID: number;
   /** Label loss (Eq. 8). */
   L: number;
+  /**
+   * Neutral loss (ours, not in the paper; 0 = the paper's Eq. 4): F_pre's predicted change from
+   * I_src to Î_N should be −a_src, i.e. Î_N should read all-zero. Nothing else in Eq. 4 asks Ŵ_N to
+   * be neutral; docs/decisions.md has the measurements.
+   */
+  N?: number;
 }
 
 export interface EditorConfig {
@@ -77,7 +83,7 @@ export function resolveEditorConfig(partial: Record<string, unknown> = {}, where
   if (c.modules !== 'flat' && c.modules !== 'levelwise') throw new UserError(`${where}: modules must be 'flat' or 'levelwise', got ${JSON.stringify(c.modules)}`);
   if (typeof c.labelMapping !== 'boolean') throw new UserError(`${where}: labelMapping must be true or false`);
   for (const [k, v] of Object.entries(c.lambda)) {
-    if (!['R', 'P', 'F', 'ID', 'L'].includes(k)) throw new UserError(`${where}: unknown loss weight lambda.${k} (known: R, P, F, ID, L)`);
+    if (!['R', 'P', 'F', 'ID', 'L', 'N'].includes(k)) throw new UserError(`${where}: unknown loss weight lambda.${k} (known: R, P, F, ID, L, N)`);
     if (typeof v !== 'number' || !(v >= 0) || !Number.isFinite(v)) throw new UserError(`${where}: lambda.${k} must be a number ≥ 0, got ${JSON.stringify(v)}`);
   }
   return c;

@@ -41,6 +41,16 @@ export function lossF(fpre: FpreFn, iSrc: tf.Tensor4D, iHat: tf.Tensor4D, iTar: 
   return tf.add(featureMse(hat.featuresB, real.featuresB), tf.losses.meanSquaredError(real.delta, hat.delta)) as tf.Scalar;
 }
 
+/**
+ * Neutral loss (ours; config lambda.N): (1/N)·||F_pre(I_src, Î_N) + a_src||². F_pre predicts the
+ * AU change from its first image to its second, so a neutral Î_N of the source face is a change of
+ * −a_src. Eq. 4 constrains Ŵ_N only through L_ID and through Ŵ_tar = Ŵ_N + ΔŴ_tar, which leaves the
+ * split between Ŵ_N and ΔŴ_tar free; this pins it with the same frozen F_pre that L_F uses.
+ */
+export function lossN(fpre: FpreFn, iSrc: tf.Tensor4D, iN: tf.Tensor4D, aSrc: tf.Tensor2D): tf.Scalar {
+  return tf.losses.meanSquaredError(tf.neg(aSrc), fpre(iSrc, iN).delta) as tf.Scalar;
+}
+
 /** Eq. 7: Σ over Î ∈ {Î_tar, Î_N} of 1 − cos(F_id(Î), F_id(I_tar)), averaged over the batch. */
 export function lossID(fid: FidFn, iHat: tf.Tensor4D, iN: tf.Tensor4D, iTar: tf.Tensor4D): tf.Scalar {
   const e = fid(tf.concat([iHat, iN, iTar], 0));

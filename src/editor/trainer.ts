@@ -13,7 +13,8 @@ import { runTraining, type TrainLoopResult } from '../nn/trainLoop.js';
 import { tf } from '../runtime/tf.js';
 import { AUEditNet, type Labels } from './auEditNet.js';
 import type { EditorConfig } from './config.js';
-import { lossF, lossID, lossL, lossP, lossR, type FidFn, type FpreFn } from './losses.js';
+import type { EditorInit } from './editorInit.js';
+import { lossF, lossID, lossL, lossN, lossP, lossR, type FidFn, type FpreFn } from './losses.js';
 
 export interface EditorTrainData {
   /** Frames with AU labels and subject groups (real images: the targets of L_R, L_P, L_F, L_ID). */
@@ -41,6 +42,8 @@ export interface EditorTrainOptions {
   onStep?: (step: number, logs: Record<string, number>) => void;
   onCheckpoint?: (step: number, editor: AUEditNet) => void | Promise<void>;
   stopAfter?: number;
+  /** Initial weights for a new run (not a resume): see editorInit. */
+  init?: EditorInit;
 }
 
 /** Labels of rows as (c = [a > 0], a). */
@@ -111,12 +114,14 @@ export function editorLoss(
   add('F', c.lambda.F, () => lossF(fpre, iSrc, iHat, iTar));
   add('ID', c.lambda.ID, () => lossID(fid, iHat, iN, iTar));
   add('L', c.lambda.L, () => lossL(ed.labelEstimates(o.sourceLevels), source, o.sourceLevels, ed.pseudoLabels(source)));
+  add('N', c.lambda.N ?? 0, () => lossN(fpre, iSrc, iN, source.a));
   if (terms.length === 0) throw new Error('every loss weight is 0: nothing to train');
   return { total: tf.addN(terms) as tf.Scalar, parts };
 }
 
 export async function trainEditor(o: EditorTrainOptions): Promise<{ editor: AUEditNet; result: TrainLoopResult }> {
   const ed = new AUEditNet(o.config, o.seed).build(o.data.rows);
+  if (o.init && !o.resume) o.init.load(ed);
   const rng = new BatchRng(o.seed ^ 0x1b873593);
   const sampler = new TripleSampler(o.data.images, rng);
   const optimizer = new Adam({ lr: o.lr });
@@ -130,8 +135,9 @@ export async function trainEditor(o: EditorTrainOptions): Promise<{ editor: AUEd
     // no step count: a resume may extend a run
     config: { editor: o.config, batch: o.batch, lr: o.lr, seed: o.seed, frames: o.data.images.count, subjects: o.data.images.groupNames },
     resume: o.resume,
+    startStep: o.init?.step,
     lrAt: o.schedule ? (step) => scheduledLr(o.lr, o.schedule, step) : undefined,
-    info: o.schedule ? { schedule: o.schedule } : undefined,
+    info: o.init || o.schedule ? { ...(o.init ? { init: o.init.path, initStep: o.init.step } : {}), ...(o.schedule ? { schedule: o.schedule } : {}) } : undefined,
     loss: () => editorLoss(ed, o.generator, o.fpre, o.fid, o.data, sampler.next(o.batch)),
     onStep: o.onStep,
     stopAfter: o.stopAfter,

@@ -6,7 +6,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AUEditNet } from '../../src/editor/auEditNet.js';
 import { resolveEditorConfig, type EditorConfig } from '../../src/editor/config.js';
-import { featureMse, lossID, lossL, lossR } from '../../src/editor/losses.js';
+import { featureMse, lossID, lossL, lossN, lossR } from '../../src/editor/losses.js';
 import { initRuntime, tf } from '../../src/runtime/index.js';
 import { rand, worstVsCpu } from '../runtime/helpers.js';
 
@@ -173,6 +173,22 @@ describe('losses on hand-computed cases', () => {
       const n = img([[0, 1], [0, 1]]); // cos 0, cos 1
       const v = lossID(fid, hat, n, tar).dataSync()[0]!;
       expect(v).toBeCloseTo(((0 + 1) + (1 - Math.SQRT1_2 + 0)) / 2, 5);
+    });
+  });
+
+  it('lossN: F_pre\'s change from I_src to Î_N against −a_src, mean over AUs and batch', () => {
+    tf.tidy(() => {
+      // a fake F_pre: Δ = (mean of b) − (mean of a) for AU 1 and 2·that for AU 2
+      const fpre = (a: tf.Tensor4D, b: tf.Tensor4D) => {
+        const d = tf.sub(tf.mean(b, [1, 2, 3]), tf.mean(a, [1, 2, 3])).reshape([-1, 1]);
+        return { delta: tf.concat([d, tf.mul(d, 2)], 1) as tf.Tensor2D, featuresB: [] };
+      };
+      const src = tf.tensor4d([1, 1, 0, 0], [2, 1, 2, 1]); // means 1, 0
+      const iN = tf.tensor4d([0, 0, 0, 0], [2, 1, 2, 1]); // Δ = (−1, −2), (0, 0)
+      const aSrc = tf.tensor2d([[1, 2], [0, 3]]); // −a = (−1, −2), (0, −3): errors 0, 0, 0, 3
+      expect(lossN(fpre, src, iN, aSrc).dataSync()[0]).toBeCloseTo(9 / 4, 6);
+      // a neutral Î_N of a neutral source costs nothing
+      expect(lossN(fpre, iN, iN, tf.zeros([2, 2])).dataSync()[0]).toBe(0);
     });
   });
 

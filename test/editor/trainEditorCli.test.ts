@@ -100,6 +100,43 @@ describe('aueditnet train editor', () => {
     expect(noData.stderr).toMatch(/--data <dir> is required/);
   }, 300_000);
 
+  it('--init starts a new run from a checkpoint or an exported editor: same weights, steps counted on, loss weights may change', async () => {
+    const a = tempDir();
+    const base = ['train', 'editor', '--data', data, '--fold', '3', '--pair', models, '--fpre', models, '--id', models, '--batch', '2', '--every', '1', '--quiet'];
+    const r0 = await cli([...base, '--out', a, '--config', config, '--steps', '2']);
+    expect(r0.code, r0.stderr).toBe(0);
+    const withN = join(tempDir(), 'withN.json');
+    writeFileSync(withN, JSON.stringify({ styleDim: 16, hidden: 16, zDim: 6, psiHidden: 4, lambda: { P: 0.2, N: 1 } }));
+    // zero steps after the init's: the new run's editor is the init's weights, bit for bit
+    for (const from of [join(a, 'checkpoint.safetensors'), a]) {
+      const b = tempDir();
+      const r = await cli([...base, '--out', b, '--config', withN, '--init', from, '--steps', '2']);
+      expect(r.code, r.stderr).toBe(0);
+      expect(readFileSync(join(b, 'editor.safetensors')).equals(readFileSync(join(a, 'editor.safetensors')))).toBe(true);
+      const meta = JSON.parse(readFileSync(join(b, 'editor.json'), 'utf8')) as { config: { lambda: Record<string, number> }; training: { initStep: number; steps: number; command: string } };
+      expect(meta.training).toMatchObject({ initStep: 2, steps: 2 });
+      expect(meta.training.command).toContain(`--init ${from}`);
+      expect(meta.config.lambda['N']).toBe(1);
+    }
+    const c = tempDir();
+    const r1 = await cli([...base, '--out', c, '--config', withN, '--init', a, '--steps', '3']);
+    expect(r1.code, r1.stderr).toBe(0);
+    expect(readFileSync(join(c, 'editor.safetensors')).equals(readFileSync(join(a, 'editor.safetensors')))).toBe(false);
+    expect((JSON.parse(readFileSync(join(c, 'editor.json'), 'utf8')) as { training: { steps: number } }).training.steps).toBe(3);
+    // refusals: another architecture, a used --out, --init with --resume, a missing path
+    const wide = join(tempDir(), 'wide.json');
+    writeFileSync(wide, JSON.stringify({ styleDim: 16, hidden: 8, zDim: 6, psiHidden: 4 }));
+    const r2 = await cli([...base, '--out', tempDir(), '--config', wide, '--init', a, '--steps', '3']);
+    expect(r2.code).toBe(2);
+    expect(r2.stderr).toMatch(/was trained with hidden = 16, this run's config has 8/);
+    const r3 = await cli([...base, '--out', c, '--config', withN, '--init', a, '--steps', '4']);
+    expect(r3.stderr).toMatch(/a checkpoint exists; --init starts a new run/);
+    const r4 = await cli([...base, '--out', c, '--config', withN, '--init', a, '--steps', '4', '--resume']);
+    expect(r4.stderr).toMatch(/pass one of them/);
+    const r5 = await cli([...base, '--out', tempDir(), '--config', withN, '--init', join(a, 'nope'), '--steps', '4']);
+    expect(r5.stderr).toMatch(/nope: no such file or directory/);
+  }, 300_000);
+
   it('names a bad config key, a level the generator lacks and a missing F_pre', async () => {
     const base = ['train', 'editor', '--data', data, '--pair', models, '--fpre', models, '--id', models, '--steps', '1', '--quiet'];
     const bad = join(tempDir(), 'bad.json');

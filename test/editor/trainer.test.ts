@@ -91,13 +91,22 @@ describe('trainEditor', () => {
     editor.dispose();
   }, 300_000);
 
-  it('each switched-off loss is left out of the step', () => {
+  it('each switched-off loss is left out of the step; lambda.N adds the neutral loss', () => {
     const ed = new AUEditNet(cfg({ lambda: { R: 1, P: 0, F: 0, ID: 1, L: 0 } }), 1).build(8);
     tf.tidy(() => {
       const r = editorLoss(ed, g, frozenFpre(fpreNet), frozenFid(fidNet), data(), new TripleSampler(images, new BatchRng(3)).next(2));
       expect(Object.keys(r.parts).sort()).toEqual(['ID', 'R']);
     });
     ed.dispose();
+    const withN = new AUEditNet(cfg({ lambda: { R: 1, P: 0, F: 0, ID: 0, L: 0, N: 2 } }), 1).build(8);
+    tf.tidy(() => {
+      const r = editorLoss(withN, g, frozenFpre(fpreNet), frozenFid(fidNet), data(), new TripleSampler(images, new BatchRng(3)).next(2));
+      expect(Object.keys(r.parts).sort()).toEqual(['N', 'R']);
+      const [total, R, N] = [r.total, r.parts['R']!, r.parts['N']!].map((t) => t.dataSync()[0]!);
+      expect(N).toBeGreaterThan(0);
+      expect(total).toBeCloseTo(R + 2 * N, 5);
+    });
+    withN.dispose();
   });
 
   it('resumes bit for bit on the cpu backend: 2 + resume + 2 steps equal 4 steps', async () => {
