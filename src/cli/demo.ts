@@ -8,7 +8,7 @@
 import type { Command } from 'commander';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { AU_ORDER, auIndex, type AuId } from '../data/aus.js';
+import { AU_ORDER, type AuId } from '../data/aus.js';
 import { disfaFold } from '../data/folds.js';
 import { defaultModelDir, loadEditor, type AuTargets, type EditResult } from '../editor/api.js';
 import { fileError, UserError } from '../errors.js';
@@ -17,8 +17,8 @@ import { loadEstimator } from '../estimators/model.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import type { RgbImage } from '../io/image.js';
 import { tf } from '../runtime/index.js';
-import { newCanvas, renderRgb } from '../synth/canvas-node.js';
-import { subjectIdentity } from '../synth/identity.js';
+import { newCanvas } from '../synth/canvas-node.js';
+import { subjectFace } from '../synth/subjectFace.js';
 import { progress } from './progress.js';
 import { scoped } from '../runtime/scoped.js';
 
@@ -39,17 +39,6 @@ export const DEMO_EDITS: readonly DemoEdit[] = [
 const INPUT_AUS: Partial<Record<`AU${AuId}`, number>>[] = [{ AU1: 1, AU2: 1 }, { AU4: 1.5 }, { AU25: 1, AU12: 1 }, { AU15: 1.5, AU17: 1 }];
 /** The reference of the transfer column: surprise. */
 const TRANSFER_AUS = { AU1: 3, AU2: 3, AU5: 2, AU25: 3, AU26: 3 };
-
-function auArray(t: Partial<Record<string, number>>): Float64Array {
-  const v = new Float64Array(12);
-  for (const [k, x] of Object.entries(t)) v[auIndex(Number(k.slice(2)))] = x!;
-  return v;
-}
-
-function render(subject: string, aus: Partial<Record<string, number>>, size: number): RgbImage {
-  const rgb = renderRgb({ identity: subjectIdentity(subject), aus: auArray(aus), nuisance: null }, size);
-  return { width: size, height: size, data: Float32Array.from(rgb, (v) => v / 255) };
-}
 
 /** Rows of images with column titles and row labels, on paper; tiles are drawn at `scale`×. */
 export function labelledGrid(rows: { label: string; images: RgbImage[] }[], columns: string[], scale = 2): Buffer {
@@ -108,9 +97,9 @@ export async function runDemo(o: { out: string; model?: string; faces: number; q
     const acc = DEMO_EDITS.map(() => new Map<string, { t: number; m: number; s: number; n: number }>());
     const bar = progress('demo faces', subjects.length, { quiet: o.quiet });
     for (const [k, subject] of subjects.entries()) {
-      const input = render(subject, INPUT_AUS[k % INPUT_AUS.length]!, size);
+      const input = subjectFace(subject, INPUT_AUS[k % INPUT_AUS.length]!, size);
       const refSubject = subjects[(k + 1) % subjects.length]!;
-      const reference = render(refSubject, TRANSFER_AUS, size);
+      const reference = subjectFace(refSubject, TRANSFER_AUS, size);
       const edits: EditResult[] = [];
       for (const e of DEMO_EDITS) edits.push(await ed.edit(input, e.targets as AuTargets));
       const transfer = await ed.transfer(input, reference);

@@ -8,14 +8,13 @@
  * Measured values are in the constants' comments and in models/MODELS.md.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AU_COUNT, auIndex } from '../../src/data/aus.js';
+import { auIndex } from '../../src/data/aus.js';
 import { defaultModelDir, loadEditor, type LoadedEditor } from '../../src/editor/api.js';
 import { estimateAus } from '../../src/estimators/evaluate.js';
 import { loadEstimator, type Estimator } from '../../src/estimators/model.js';
 import { imageToTensorData, type RgbImage } from '../../src/io/image.js';
 import { tf } from '../../src/runtime/index.js';
-import { renderRgb } from '../../src/synth/canvas-node.js';
-import { subjectIdentity } from '../../src/synth/identity.js';
+import { subjectFace } from '../../src/synth/subjectFace.js';
 
 const SUBJECTS = ['SN003', 'SN029', 'SN023', 'SN025', 'SN008', 'SN005', 'SN007', 'SN017'];
 /** Source expressions without AU12, so that a rise of AU12 is the edit's doing. */
@@ -36,13 +35,7 @@ const NEUTRAL_MEAN_MAX = 0.5;
 let ed: LoadedEditor;
 let hest: Estimator;
 
-function face(subject: string, aus: Record<number, number>): RgbImage {
-  const a = new Float64Array(AU_COUNT);
-  for (const [au, v] of Object.entries(aus)) a[auIndex(Number(au))] = v;
-  const S = ed.size;
-  const rgb = renderRgb({ identity: subjectIdentity(subject), aus: a, nuisance: null }, S);
-  return { width: S, height: S, data: Float32Array.from(rgb, (v) => v / 255) };
-}
+const face = (subject: string, aus: Record<number, number>): RgbImage => subjectFace(subject, aus, ed.size);
 
 /** H_est's 12 readings per image, [n][12]. */
 function read(images: RgbImage[]): number[][] {

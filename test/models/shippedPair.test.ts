@@ -17,8 +17,8 @@ import { estimateAus } from '../../src/estimators/evaluate.js';
 import { loadEstimator } from '../../src/estimators/model.js';
 import { refineLatents } from '../../src/gan/refine.js';
 import { initRuntime, tf } from '../../src/runtime/index.js';
-import { renderRgb } from '../../src/synth/canvas-node.js';
-import { subjectIdentity } from '../../src/synth/identity.js';
+import { imageToTensorData } from '../../src/io/image.js';
+import { subjectFace } from '../../src/synth/subjectFace.js';
 
 const SYNTH = { noise: 'const', mode: 'shared' } as const;
 // fold-3 test subjects: no shipped network trained on them
@@ -44,10 +44,7 @@ beforeAll(async () => {
   const S = g.config.size;
   const data = new Float32Array(SUBJECTS.length * S * S * 3);
   SUBJECTS.forEach((s, i) => {
-    const aus = new Float64Array(12);
-    for (const [au, v] of Object.entries(EXPRESSIONS[i]!)) aus[auIndex(Number(au))] = v;
-    const rgb = renderRgb({ identity: subjectIdentity(s), aus, nuisance: null }, S);
-    for (let k = 0; k < rgb.length; k++) data[i * S * S * 3 + k] = rgb[k]! / 127.5 - 1;
+    data.set(imageToTensorData(subjectFace(s, EXPRESSIONS[i]!, S)), i * S * S * 3);
   });
   x = tf.tensor4d(data, [SUBJECTS.length, S, S, 3]);
 }, 120_000);
@@ -93,10 +90,7 @@ describe('shipped SynthFACS pair', () => {
     const faces = (au: number, v: number) => {
       const d = new Float32Array(4 * S * S * 3);
       SUBJECTS.slice(0, 4).forEach((s, i) => {
-        const aus = new Float64Array(12);
-        aus[auIndex(au)] = v;
-        const rgb = renderRgb({ identity: subjectIdentity(s), aus, nuisance: null }, S);
-        for (let k = 0; k < rgb.length; k++) d[i * S * S * 3 + k] = rgb[k]! / 127.5 - 1;
+        d.set(imageToTensorData(subjectFace(s, { [au]: v }, S)), i * S * S * 3);
       });
       return tf.tensor4d(d, [4, S, S, 3]);
     };
