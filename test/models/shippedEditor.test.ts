@@ -23,11 +23,11 @@ const SOURCES: Record<number, number>[] = [{}, { 4: 2 }, { 25: 2, 26: 2 }, { 1: 
 const EXPRESSIVE: Record<number, number>[] = [{ 12: 3, 6: 2 }, { 4: 3 }, { 25: 3, 26: 3 }, { 1: 3, 2: 3 }, { 12: 4, 25: 2 }, { 15: 3, 17: 3 }, { 20: 3, 25: 2 }, { 9: 3, 4: 2 }];
 
 /**
- * Issue 6's bars. Measured on the step-1600 editor: AU12 rise 2.02 on these 8 faces (the bar is 2: a thin margin); H_est's mean over
- * the 12 AUs 0.43 on Î_N, under the bar, but above the inputs' 0.23: the pair's reconstructions
- * already read AU25 1.9 and AU4 1.2 (0.87 / 0.58 on the inputs), and Î_N keeps them and adds
- * AU12 1.0 and AU6 0.7. So this bar does not show a neutral face; the test below it checks that the
- * AUs a face was rendered with go down, and models/MODELS.md reports the rest.
+ * Issue 6's bars. Measured on the shipped editor (step 3600, with L_N): AU12 rise 2.01 on these 8
+ * faces (the bar is 2: a thin margin; 2.02 for the step-1600 editor without L_N, 2.15 at step 2600);
+ * H_est's mean over the 12 AUs 0.23 on Î_N, as on the inputs (0.23), while the AUs the faces were
+ * rendered with fall from 1.41 to 0.42. What Î_N still reads: AU25 1.0, AU9 0.6, AU4 0.5 — the
+ * pair's reconstructions read AU25 and AU4 on closed-mouthed faces.
  */
 const AU12_RISE_MIN = 2;
 const NEUTRAL_MEAN_MAX = 0.5;
@@ -82,9 +82,9 @@ describe('shipped AUEditNet', () => {
     const neutral: RgbImage[] = [];
     for (const im of inputs) neutral.push(await ed.neutral(im));
     const rIn = read(inputs), rN = read(neutral);
-    // the AUs each input was rendered with: H_est read 1.41 on the inputs, 0.78 on Î_N
+    // the AUs each input was rendered with: H_est read 1.41 on the inputs, 0.42 on Î_N
     const active = (rows: number[][]) => mean(EXPRESSIVE.flatMap((e, f) => Object.keys(e).map((au) => rows[f]![auIndex(Number(au))]!)));
-    expect(active(rN)).toBeLessThan(active(rIn) - 0.4);
+    expect(active(rN)).toBeLessThan(active(rIn) - 0.8);
     expect(mean(rN.flat())).toBeLessThan(NEUTRAL_MEAN_MAX);
   }, 120_000);
 
