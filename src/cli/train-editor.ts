@@ -17,7 +17,7 @@ import { trainEditor } from '../editor/trainer.js';
 import { AUEditNet } from '../editor/auEditNet.js';
 import { checkInitArchitecture, editorInit } from '../editor/editorInit.js';
 import { scheduledLr, scheduleFromOptions } from '../nn/lrSchedule.js';
-import { checkpointPath, checkpointStep } from '../nn/trainLoop.js';
+import { checkpointInfo, checkpointPath, checkpointStep } from '../nn/trainLoop.js';
 import { fileError, UserError } from '../errors.js';
 import { imageSetFromDisfa } from '../estimators/loadImageSet.js';
 import { loadEstimator } from '../estimators/model.js';
@@ -129,6 +129,9 @@ async function run(o: Options): Promise<void> {
   if (images.count !== cache.count) throw new Error(`latent cache has ${cache.count} rows but ${images.count} frames were read`);
   if (images.size !== g.config.size) throw fileError(data, `frames are ${images.size} px, the generator makes ${g.config.size} px`);
   const initial = o.resume ? checkpointStep(o.out) : (init?.step ?? 0);
+  // a resumed run that began with --init: its checkpoint says where the weights came from
+  const stored = o.resume ? checkpointInfo(o.out) : {};
+  const origin = init ? { init: o.init, initStep: init.step } : stored['init'] !== undefined ? { init: stored['init'], initStep: stored['initStep'] } : {};
   const bar = progress('training editor', steps, { quiet: o.quiet, initial });
   const t0 = performance.now();
   const { editor, result } = await trainEditor({
@@ -167,7 +170,7 @@ async function run(o: Options): Promise<void> {
       fold: fold.fold,
       subjects,
       frames: images.count,
-      ...(init ? { init: o.init, initStep: init.step } : {}),
+      ...origin,
       steps: result.step,
       wallSecondsThisRun: Math.round((performance.now() - t0) / 1000),
       backend: runtime.backend,

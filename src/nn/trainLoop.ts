@@ -97,6 +97,17 @@ export function checkpointStep(dir: string): number {
   }
 }
 
+/** The provenance stored with a checkpoint (`info`: init weights, schedule); {} when there is none. */
+export function checkpointInfo(dir: string): Record<string, unknown> {
+  if (!existsSync(checkpointPath(dir))) return {};
+  const f = CheckpointFile.open(checkpointPath(dir));
+  try {
+    return JSON.parse(f.metadata['info'] ?? '{}') as Record<string, unknown>;
+  } finally {
+    f.close();
+  }
+}
+
 /** Writes models, optimizer state, step and RNG states atomically (in parts when large, see checkpointFile.ts). */
 export async function saveCheckpoint(opts: TrainLoopOptions, step: number): Promise<void> {
   const tensors: Record<string, TensorToWrite> = {};
@@ -158,6 +169,9 @@ export async function runTraining(opts: TrainLoopOptions): Promise<TrainLoopResu
   if (opts.resume) {
     if (!existsSync(checkpointPath(opts.dir))) throw new UserError(`${checkpointPath(opts.dir)}: no checkpoint to resume from`);
     step = loadCheckpoint(opts);
+    // where a run's weights came from (`--init`) stays true across resumes; its schedule may not
+    const { init, initStep } = checkpointInfo(opts.dir);
+    if (init !== undefined) opts = { ...opts, info: { init, initStep, ...opts.info } };
   } else if (existsSync(checkpointPath(opts.dir))) {
     throw new UserError(`${checkpointPath(opts.dir)}: a checkpoint exists; pass --resume to continue it or choose another --out folder`);
   }

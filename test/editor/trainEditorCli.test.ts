@@ -123,6 +123,10 @@ describe('aueditnet train editor', () => {
     expect(r1.code, r1.stderr).toBe(0);
     expect(readFileSync(join(c, 'editor.safetensors')).equals(readFileSync(join(a, 'editor.safetensors')))).toBe(false);
     expect((JSON.parse(readFileSync(join(c, 'editor.json'), 'utf8')) as { training: { steps: number } }).training.steps).toBe(3);
+    // a resume keeps the record of where the weights came from
+    const r6 = await cli([...base, '--out', c, '--config', withN, '--steps', '4', '--resume']);
+    expect(r6.code, r6.stderr).toBe(0);
+    expect((JSON.parse(readFileSync(join(c, 'editor.json'), 'utf8')) as { training: Record<string, unknown> }).training).toMatchObject({ init: a, initStep: 2, steps: 4 });
     // refusals: another architecture, a used --out, --init with --resume, a missing path
     const wide = join(tempDir(), 'wide.json');
     writeFileSync(wide, JSON.stringify({ styleDim: 16, hidden: 8, zDim: 6, psiHidden: 4 }));
