@@ -2,7 +2,7 @@ import os from 'node:os';
 import { UserError } from '../errors.js';
 import { registerResampleGradFixes, registerTrainingKernels } from './kernels/index.js';
 import { tf } from './tf.js';
-import { startThreadedWasm, wasmDistDir } from './wasmNode.js';
+import { startThreadedWasm, WasmThreadStartTimeout, wasmDistDir } from './wasmNode.js';
 
 export type BackendName = 'wasm' | 'cpu' | 'tensorflow';
 const BACKENDS: readonly BackendName[] = ['wasm', 'cpu', 'tensorflow'];
@@ -23,6 +23,8 @@ export interface RuntimeInfo {
   simd: boolean;
   /** Why the requested backend is not the one in use; printed once on stderr when it happens. */
   fallback?: string;
+  /** Why wasm runs on fewer threads than asked (its thread pool did not start); printed once. */
+  degraded?: string;
   tfjsVersion: string;
 }
 
@@ -40,6 +42,13 @@ function parseThreads(value: string | number | undefined, source: string): numbe
   if (value === undefined || value === '') return undefined;
   const n = typeof value === 'number' ? value : Number(value);
   if (!Number.isInteger(n) || n < 1 || n > 64) throw new UserError(`${source}=${value}: expected an integer from 1 to 64`);
+  return n;
+}
+
+function parseSeconds(value: string | undefined, source: string): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new UserError(`${source}=${value}: expected a positive number of seconds`);
   return n;
 }
 
@@ -82,21 +91,37 @@ async function withoutEmscriptenListeners<T>(start: () => Promise<T>): Promise<T
   }
 }
 
-async function startWasm(threads: number, fastKernels: boolean): Promise<{ threads: number; simd: boolean }> {
-  return withoutEmscriptenListeners(() => startWasmInner(threads, fastKernels));
+interface WasmStart {
+  threads: number;
+  simd: boolean;
+  /** Set when the thread pool did not start and one thread is used instead (already printed). */
+  degraded?: string;
 }
 
-async function startWasmInner(threads: number, fastKernels: boolean): Promise<{ threads: number; simd: boolean }> {
+async function startWasm(threads: number, fastKernels: boolean, timeout: number): Promise<WasmStart> {
+  return withoutEmscriptenListeners(() => startWasmInner(threads, fastKernels, timeout));
+}
+
+async function startWasmInner(threads: number, fastKernels: boolean, timeout: number): Promise<WasmStart> {
   const wasm = await import('@tensorflow/tfjs-backend-wasm');
   wasm.setWasmPaths(wasmDistDir());
   registerTrainingKernels('wasm', { fast: fastKernels });
   const simd = (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) as boolean;
+  let degraded: string | undefined;
   if (threads > 1 && simd && typeof SharedArrayBuffer === 'function') {
-    return { threads: await startThreadedWasm(wasm, threads), simd };
+    try {
+      return { threads: await startThreadedWasm(wasm, threads, timeout), simd };
+    } catch (err) {
+      if (!(err instanceof WasmThreadStartTimeout)) throw err;
+      // A second setBackend builds a new, single-threaded module; tfjs drops the stuck start's
+      // result if it ever arrives. Slower, but the process works instead of hanging.
+      degraded = `${err.message}; continuing on 1 thread`;
+      notify(degraded);
+    }
   }
   tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
   if (!(await tf.setBackend('wasm'))) throw new Error('tf.setBackend("wasm") returned false');
-  return { threads: 1, simd };
+  return degraded ? { threads: 1, simd, degraded } : { threads: 1, simd };
 }
 
 async function startTensorflow(): Promise<void> {
@@ -110,6 +135,8 @@ async function start(opts: RuntimeOptions): Promise<RuntimeInfo> {
   const requested = opts.backend ?? parseBackend(process.env['AUEDITNET_BACKEND'], 'AUEDITNET_BACKEND') ?? 'wasm';
   const threads =
     parseThreads(opts.threads, 'threads') ?? parseThreads(process.env['AUEDITNET_THREADS'], 'AUEDITNET_THREADS') ?? defaultThreads();
+  // Seconds the threaded wasm start may take before one thread is used instead.
+  const timeout = parseSeconds(process.env['AUEDITNET_WASM_START_TIMEOUT_S'], 'AUEDITNET_WASM_START_TIMEOUT_S') ?? 60;
   const base = { requested, tfjsVersion: tf.version.tfjs };
   const reasons: string[] = [];
   const order: BackendName[] = requested === 'tensorflow' ? ['tensorflow', 'wasm', 'cpu'] : requested === 'wasm' ? ['wasm', 'cpu'] : ['cpu'];
@@ -117,8 +144,9 @@ async function start(opts: RuntimeOptions): Promise<RuntimeInfo> {
     try {
       let info: RuntimeInfo;
       if (name === 'wasm') {
-        const w = await startWasm(threads, opts.fastKernels !== false);
+        const w = await startWasm(threads, opts.fastKernels !== false, timeout);
         info = { ...base, backend: 'wasm', threads: w.threads, simd: w.simd };
+        if (w.degraded) info.degraded = w.degraded;
       } else if (name === 'tensorflow') {
         await startTensorflow();
         info = { ...base, backend: 'tensorflow', threads: defaultThreads(), simd: false };

@@ -28,7 +28,22 @@ export function wasmDistDir(): string {
  * the workers have loaded the scripts, and the workers are unref'd so they never keep the
  * process alive.
  */
-export async function startThreadedWasm(wasm: WasmModule, threads: number): Promise<number> {
+/**
+ * The threaded start did not finish in time. Under heavy load (CI, two test forks on two cores) it
+ * has twice waited forever on a pthread worker's "loaded" message; the counts say how far the
+ * workers got.
+ */
+export class WasmThreadStartTimeout extends Error {
+  constructor(seconds: number, readonly created: number, readonly online: number, readonly loaded: number, readonly errors: string[]) {
+    super(
+      `tfjs-wasm's thread pool did not start within ${seconds} s (${created} workers created, ${online} online, ` +
+        `${loaded} loaded the module${errors.length > 0 ? `; worker errors: ${errors.join(' | ')}` : ''})`,
+    );
+    this.name = 'WasmThreadStartTimeout';
+  }
+}
+
+export async function startThreadedWasm(wasm: WasmModule, threads: number, timeoutSeconds = 60): Promise<number> {
   const dir = mkdtempSync(path.join(os.tmpdir(), `aueditnet-wasm-${process.pid}-`));
   const mainPath = path.join(dir, 'main.js');
   const workerPath = path.join(dir, 'worker.js');
@@ -42,6 +57,7 @@ export async function startThreadedWasm(wasm: WasmModule, threads: number): Prom
     hadGlobalWorker: Object.prototype.hasOwnProperty.call(globalThis, 'Worker'),
   };
   const workers: workerThreads.Worker[] = [];
+  const progress = { online: 0, loaded: 0, errors: [] as string[] };
 
   const texts = new WeakMap<Blob, string>();
 
@@ -79,6 +95,11 @@ export async function startThreadedWasm(wasm: WasmModule, threads: number): Prom
     constructor(filename: string | URL, options?: workerThreads.WorkerOptions) {
       super(filename, options);
       workers.push(this);
+      this.once('online', () => progress.online++);
+      this.on('message', (m: unknown) => {
+        if ((m as { cmd?: unknown } | null)?.cmd === 'loaded') progress.loaded++;
+      });
+      this.on('error', (e: Error) => progress.errors.push(e.message));
     }
   }
   const realCpus = saved.cpus;
@@ -92,7 +113,14 @@ export async function startThreadedWasm(wasm: WasmModule, threads: number): Prom
     (workerThreads as { Worker: unknown }).Worker = TrackedWorker;
     tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true);
     wasm.setThreadsCount(threads);
-    const ok = await tf.setBackend('wasm');
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new WasmThreadStartTimeout(timeoutSeconds, workers.length, progress.online, progress.loaded, progress.errors)),
+        timeoutSeconds * 1000,
+      );
+    });
+    const ok = await Promise.race([tf.setBackend('wasm'), timeout]).finally(() => clearTimeout(timer));
     if (!ok) throw new Error('tf.setBackend("wasm") returned false');
     return wasm.getThreadsCount();
   } finally {

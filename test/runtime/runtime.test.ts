@@ -107,6 +107,25 @@ describe('environment overrides (child processes)', () => {
     expect(r.out).toMatchObject({ backend: 'wasm', threads: 1 });
   });
 
+  it('a thread pool that does not start in time is reported, and wasm goes on with one thread', async () => {
+    // 1 ms is too short for any start: it stands in for the hang seen under CI load.
+    const r = await probe({ AUEDITNET_WASM_START_TIMEOUT_S: '0.001', AUEDITNET_THREADS: '2' });
+    expect(r.code).toBe(0);
+    expect(r.out).toMatchObject({ backend: 'wasm', threads: 1 });
+    expect(r.out?.degraded).toMatch(/thread pool did not start within 0\.001 s \(\d+ workers created, \d+ online, \d+ loaded/);
+    // 4×4 ones, 3×3×2 ones kernel, same padding: 4 corners × 8 + 8 edges × 12 + 4 inner × 18
+    expect((r.out as unknown as { conv: number }).conv).toBe(200);
+    expect(r.err.trim().split('\n')).toHaveLength(1);
+    expect(r.err).toMatch(/continuing on 1 thread/);
+  });
+
+  it('the default start computes the same conv on every thread it asked for', async () => {
+    const r = await probe({ AUEDITNET_THREADS: '2' });
+    expect(r.out).toMatchObject({ backend: 'wasm', threads: 2 });
+    expect(r.out?.degraded).toBeUndefined();
+    expect((r.out as unknown as { conv: number }).conv).toBe(200);
+  });
+
   it('AUEDITNET_BACKEND=tensorflow without tfjs-node falls back to wasm and says so once', async () => {
     const r = await probe({ AUEDITNET_BACKEND: 'tensorflow' });
     expect(r.out?.backend).toBe('wasm');
@@ -122,5 +141,8 @@ describe('environment overrides (child processes)', () => {
     const b = await probe({ AUEDITNET_THREADS: '0' });
     expect(b.code).toBe(2);
     expect(b.err).toMatch(/AUEDITNET_THREADS=0/);
+    const c = await probe({ AUEDITNET_WASM_START_TIMEOUT_S: 'soon' });
+    expect(c.code).toBe(2);
+    expect(c.err).toMatch(/AUEDITNET_WASM_START_TIMEOUT_S=soon: expected a positive number of seconds/);
   });
 });
