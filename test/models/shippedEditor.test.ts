@@ -23,10 +23,11 @@ const SOURCES: Record<number, number>[] = [{}, { 4: 2 }, { 25: 2, 26: 2 }, { 1: 
 const EXPRESSIVE: Record<number, number>[] = [{ 12: 3, 6: 2 }, { 4: 3 }, { 25: 3, 26: 3 }, { 1: 3, 2: 3 }, { 12: 4, 25: 2 }, { 15: 3, 17: 3 }, { 20: 3, 25: 2 }, { 9: 3, 4: 2 }];
 
 /**
- * Issue 6's bars. Measured on the shipped editor (step 3600, with L_N): AU12 rise 2.01 on these 8
- * faces (the bar is 2: a thin margin; 2.02 for the step-1600 editor without L_N, 2.15 at step 2600);
- * H_est's mean over the 12 AUs 0.23 on Î_N, as on the inputs (0.23), while the AUs the faces were
- * rendered with fall from 1.41 to 0.42. What Î_N still reads: AU25 1.0, AU9 0.6, AU4 0.5 — the
+ * Issue 6's bars. Measured on the shipped editor (step 3600, with L_N) behind the shipped encoder
+ * (pair5): AU12 rise 2.03 on these 8 faces (the bar is 2: a thin margin; 2.01 behind pair3's
+ * encoder, which the editor was trained on; 2.02 for the step-1600 editor without L_N, 2.15 at
+ * step 2600); H_est's mean over the 12 AUs 0.20 on Î_N (0.23 on the inputs), while the AUs the
+ * faces were rendered with fall from 1.41 to 0.42. What Î_N still reads: AU25 0.9, AU9 0.6, AU4 0.4 — the
  * pair's reconstructions read AU25 and AU4 on closed-mouthed faces.
  */
 const AU12_RISE_MIN = 2;
