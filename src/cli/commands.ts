@@ -6,6 +6,7 @@ import { register as edit } from './edit.js';
 import { register as estimate } from './estimate.js';
 import { register as evaluate } from './eval.js';
 import { register as evaluatePair } from './eval-pair.js';
+import { register as evaluateHest } from './eval-hest.js';
 import { register as generate } from './generate.js';
 import { register as importCheckpoint } from './import.js';
 import { register as inspect } from './inspect.js';
@@ -28,6 +29,7 @@ export function registerCommands(program: Command): void {
   estimate(program);
   evaluate(program);
   evaluatePair(program);
+  evaluateHest(program);
   edit(program);
   neutral(program);
   transfer(program);

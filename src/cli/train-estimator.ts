@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { mkdirSync } from 'node:fs';
 import { openDisfa } from '../data/disfa.js';
 import { disfaFold } from '../data/folds.js';
+import { foldSubjects } from './foldLatents.js';
 import { UserError } from '../errors.js';
 import { evaluateFpre, evaluateHest } from '../estimators/evaluate.js';
 import { imageSetFromDisfa } from '../estimators/loadImageSet.js';
@@ -9,7 +10,8 @@ import { defaultConfig, saveEstimator, type EstimatorKind } from '../estimators/
 import { trainEstimator } from '../estimators/train.js';
 import { initRuntime } from '../runtime/index.js';
 import { progress } from './progress.js';
-import { positiveInt } from './args.js';
+import { addScheduleOptions, positiveInt } from './args.js';
+import { scheduleFromOptions } from '../nn/lrSchedule.js';
 
 interface Options {
   data: string;
@@ -26,6 +28,8 @@ interface Options {
   affine?: boolean;
   blur?: boolean;
   balance?: boolean;
+  decayFrom?: string;
+  lrFinal?: string;
 }
 
 function positiveNumber(name: string, v: string): number {
@@ -39,6 +43,7 @@ async function run(kind: Extract<EstimatorKind, 'fpre' | 'hest'>, o: Options): P
   const fold = disfaFold(Number(o.fold));
   const steps = positiveInt('steps', o.steps), batch = positiveInt('batch', o.batch), seed = Number(o.seed), every = positiveInt('every', o.every);
   const lr = positiveNumber('lr', o.lr);
+  const schedule = scheduleFromOptions(o, lr, steps, (m) => new UserError(m));
   const runtime = await initRuntime();
   const ds = await openDisfa(o.data);
   const load = async (subjects: string[], what: string) => {
@@ -48,8 +53,10 @@ async function run(kind: Extract<EstimatorKind, 'fpre' | 'hest'>, o: Options): P
     bar.stop();
     return set;
   };
-  const train = await load(fold.train, 'training');
-  const test = await load(fold.test, 'test');
+  const subjects = foldSubjects(ds, fold, o.data);
+  if (subjects.test.length === 0) throw new UserError(`${o.data} holds none of fold ${fold.fold}'s test subjects (${fold.test.join(' ')}): nothing to score the ${kind} on`);
+  const train = await load(subjects.train, 'training');
+  const test = await load(subjects.test, 'test');
   mkdirSync(o.out, { recursive: true });
   const bar = progress(`training ${kind}`, steps, { quiet: o.quiet });
   const t0 = performance.now();
@@ -67,6 +74,7 @@ async function run(kind: Extract<EstimatorKind, 'fpre' | 'hest'>, o: Options): P
     affine: o.affine,
     blur: o.blur,
     balance: o.balance,
+    schedule,
     onStep: (step, logs) => bar.update(step, { loss: logs['loss']!.toFixed(4), 'img/s': ((batch * (kind === 'fpre' ? 2 : 1) * step) / ((performance.now() - t0) / 1000)).toFixed(1) }),
   });
   bar.stop();
@@ -87,8 +95,8 @@ async function run(kind: Extract<EstimatorKind, 'fpre' | 'hest'>, o: Options): P
         })();
   await saveEstimator(o.out, estimator, {
     training: {
-      command: `aueditnet train ${kind} --data ${o.data} --fold ${o.fold} --out ${o.out} --steps ${steps} --batch ${batch} --lr ${lr} --seed ${seed} --every ${every}${o.jitter ? ' --jitter' : ''}${o.affine ? ' --affine' : ''}${o.blur ? ' --blur' : ''}${o.balance ? ' --balance' : ''}`,
-      data: { root: o.data, manifest: ds.manifest, trainSubjects: fold.train, testSubjects: fold.test, trainImages: train.count, testImages: test.count },
+      command: `aueditnet train ${kind} --data ${o.data} --fold ${o.fold} --out ${o.out} --steps ${steps} --batch ${batch} --lr ${lr} --seed ${seed} --every ${every}${o.jitter ? ' --jitter' : ''}${o.affine ? ' --affine' : ''}${o.blur ? ' --blur' : ''}${o.balance ? ' --balance' : ''}${schedule ? ` --decay-from ${schedule.decayFrom} --lr-final ${schedule.lrFinal}` : ''}`,
+      data: { root: o.data, manifest: ds.manifest, trainSubjects: subjects.train, testSubjects: subjects.test, trainImages: train.count, testImages: test.count },
       steps: result.step,
       wallSeconds: Math.round(wallSeconds),
       backend: runtime.backend,
@@ -121,6 +129,7 @@ export function register(train: Command): void {
       .option('--affine', 'per-image zoom (0.92–1.10 on each axis) and ±2 px shift, against overfitting the training faces\' shapes')
       .option('--resume', 'continue from <out>/checkpoint.safetensors')
       .option('--quiet', 'no progress output');
+    addScheduleOptions(cmd);
     if (kind === 'hest') cmd.option('--balance', 'half of each batch: an AU at random, then a frame where it is active (rare AUs in every batch)');
     cmd.action((o: Options) => run(kind, o));
   }

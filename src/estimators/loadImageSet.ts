@@ -9,6 +9,8 @@ export interface LoadOptions {
   /** Called as images are decoded. */
   onProgress?: (done: number, total: number) => void;
   concurrency?: number;
+  /** Only the first N frames of each subject (a longer sequence scored on a shorter one's frames). */
+  maxFrames?: number;
 }
 
 /** Decodes image files into one 8-bit RGB block; all must share one square size. */
@@ -46,7 +48,8 @@ export async function imageSetFromDisfa(ds: DisfaDataset, subjects: readonly str
   const groups: number[] = [];
   subjects.forEach((id, g) => {
     const s = ds.subject(id);
-    for (let f = 1; f <= s.frames; f += every) {
+    const last = Math.min(s.frames, opts.maxFrames ?? s.frames);
+    for (let f = 1; f <= last; f += every) {
       files.push(ds.framePath(id, f));
       labels.push(...ds.label(id, f));
       groups.push(g);

@@ -1,4 +1,5 @@
 import { Adam } from '../nn/adam.js';
+import { scheduledLr, type LrSchedule } from '../nn/lrSchedule.js';
 import { runTraining, type Resumable, type TrainLoopResult } from '../nn/trainLoop.js';
 import { tf } from '../runtime/tf.js';
 import { type FpreConfig, fpreForward } from './fpre.js';
@@ -58,6 +59,8 @@ export interface EstimatorTrainOptions {
    * AUs active in 1–3 % of frames are seen in every batch (see `balancedSampler`).
    */
   balance?: boolean;
+  /** Learning-rate schedule, kept out of the compared config so a run can be extended and given a late decay. */
+  schedule?: LrSchedule;
 }
 
 /**
@@ -207,6 +210,8 @@ export async function trainEstimator(o: EstimatorTrainOptions): Promise<{ estima
     // the step count is left out so that a resume may extend a run
     config: { kind: o.kind, config: o.config, batch: o.batch, lr: o.lr, seed: o.seed, flip: o.flip !== false, ...(o.jitter ? { jitter: true } : {}), ...(o.affine ? { affine: true } : {}), ...(o.blur ? { blur: true } : {}), ...(o.balance ? { balance: true } : {}), images: o.train.count, groups: o.train.groupNames.length },
     resume: o.resume,
+    lrAt: o.schedule ? (step) => scheduledLr(o.lr, o.schedule, step) : undefined,
+    info: o.schedule ? { schedule: o.schedule } : undefined,
     loss,
     onStep: o.onStep,
     stopAfter: o.stopAfter,

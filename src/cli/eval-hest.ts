@@ -1,0 +1,111 @@
+import type { Command } from 'commander';
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { AU_ORDER } from '../data/aus.js';
+import { openDisfa } from '../data/disfa.js';
+import { disfaFold } from '../data/folds.js';
+import { foldSubjects } from './foldLatents.js';
+import { fileError, UserError } from '../errors.js';
+import { evaluateHest } from '../estimators/evaluate.js';
+import { imageSetFromDisfa } from '../estimators/loadImageSet.js';
+import { LABELS_PER_IMAGE } from '../estimators/imageSet.js';
+import { estimatorFiles, loadEstimator } from '../estimators/model.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import { initRuntime } from '../runtime/index.js';
+import { positiveInt } from './args.js';
+import { DEFAULT_MODEL_DIR } from './estimate.js';
+import { progress } from './progress.js';
+import { reportPath } from './eval.js';
+
+interface Options {
+  data: string;
+  fold: string;
+  model?: string;
+  every: string;
+  frames?: string;
+  out?: string;
+  quiet?: boolean;
+}
+
+/** Share of frames whose label of each AU is ≥ 1: an ICC over a column that is nearly all 0 says little. */
+function activeShare(labels: Float32Array): number[] {
+  const n = labels.length / LABELS_PER_IMAGE;
+  return AU_ORDER.map((_, j) => {
+    let k = 0;
+    for (let i = 0; i < n; i++) if (labels[i * LABELS_PER_IMAGE + j]! >= 1) k++;
+    return n ? k / n : 0;
+  });
+}
+
+function fmt(v: number, d = 3): string {
+  return Number.isNaN(v) ? 'n/a' : v.toFixed(d);
+}
+
+/** Scores an H_est on the test subjects of a DISFA-layout fold: per-AU ICC(3,1) and MSE against the labels. */
+async function run(o: Options): Promise<void> {
+  const dir = o.model ?? DEFAULT_MODEL_DIR;
+  if (!existsSync(estimatorFiles(dir, 'hest').weights)) throw new UserError(`${estimatorFiles(dir, 'hest').weights}: no such file`);
+  const fold = disfaFold(Number(o.fold));
+  const every = positiveInt('every', o.every);
+  const maxFrames = o.frames === undefined ? undefined : positiveInt('frames', o.frames);
+  const runtime = await initRuntime();
+  const ds = await openDisfa(o.data);
+  const est = loadEstimator(dir, 'hest');
+  const test = foldSubjects(ds, fold, o.data).test;
+  if (test.length === 0) throw fileError(o.data, `holds none of fold ${fold.fold}'s test subjects (${fold.test.join(' ')})`);
+  const total = test.reduce((n, id) => n + Math.ceil(Math.min(ds.subject(id).frames, maxFrames ?? Infinity) / every), 0);
+  const bar = progress('loading test frames', total, { quiet: o.quiet });
+  const set = await imageSetFromDisfa(ds, test, { every, maxFrames, onProgress: (d) => bar.update(d) });
+  bar.stop();
+  if (set.size !== est.size) throw new UserError(`${o.data}: frames are ${set.size} px, the H_est in ${dir} takes ${est.size} px`);
+  const t0 = performance.now();
+  const s = evaluateHest(est, set);
+  const msPerImage = (performance.now() - t0) / set.count;
+  const active = activeShare(set.labels!);
+  const report = {
+    model: reportPath(dir),
+    data: reportPath(o.data),
+    fold: Number(o.fold),
+    testSubjects: test,
+    every,
+    ...(maxFrames ? { maxFrames } : {}),
+    images: set.count,
+    meanIcc: s.meanIcc,
+    iccUndefined: s.iccUndefined,
+    meanMse: s.meanMse,
+    perAu: s.perAu.map((a, j) => ({ ...a, activeShare: active[j] })),
+  };
+  const md = [
+    `H_est \`${report.model}\` on fold ${report.fold} of \`${report.data}\` (${set.count} test frames of ${test.length} subjects, every ${every}${maxFrames ? `, first ${maxFrames} frames of each` : ''})`,
+    '',
+    `| AU | ${AU_ORDER.join(' | ')} | mean |`,
+    `|---|${AU_ORDER.map(() => '---|').join('')}---|`,
+    `| ICC | ${s.perAu.map((a) => fmt(a.icc, 2)).join(' | ')} | ${fmt(s.meanIcc)} |`,
+    `| MSE | ${s.perAu.map((a) => fmt(a.mse)).join(' | ')} | ${fmt(s.meanMse)} |`,
+    `| label ≥ 1 | ${active.map((v) => `${(v * 100).toFixed(1)} %`).join(' | ')} | |`,
+    '',
+    s.iccUndefined ? `ICC undefined for ${s.iccUndefined} AU(s) (constant labels and estimates); the mean skips them.` : '',
+  ].join('\n');
+  process.stdout.write(md + '\n');
+  process.stderr.write(`${set.count} images, ${msPerImage.toFixed(2)} ms per image (${runtime.backend}, ${runtime.threads} threads)\n`);
+  if (o.out) {
+    mkdirSync(o.out, { recursive: true });
+    await writeFileAtomic(path.join(o.out, 'hest-report.json'), JSON.stringify(report, null, 2) + '\n');
+    await writeFileAtomic(path.join(o.out, 'hest-report.md'), md + '\n');
+    process.stdout.write(`wrote ${path.join(o.out, 'hest-report.json')} and hest-report.md\n`);
+  }
+}
+
+export function register(program: Command): void {
+  program
+    .command('eval-hest')
+    .description("score an H_est on the test subjects of a DISFA-layout fold: per-AU ICC(3,1) and MSE against the labels, and how often each AU is active")
+    .requiredOption('--data <dir>', 'DISFA-layout data set (e.g. from `aueditnet synth disfa`)')
+    .option('--fold <k>', 'test subjects = part k of the standard 3-fold split', '3')
+    .option('--model <dir>', 'folder with hest.safetensors + hest.json (default: the shipped SynthFACS model)')
+    .option('--every <k>', 'use every k-th frame', '2')
+    .option('--frames <n>', 'only the first n frames of each subject')
+    .option('--out <dir>', 'also write hest-report.json and hest-report.md there')
+    .option('--quiet', 'no progress output')
+    .action((o: Options) => run(o));
+}

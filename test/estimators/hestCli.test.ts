@@ -1,0 +1,86 @@
+/**
+ * `aueditnet train hest` with a learning-rate schedule and `aueditnet eval-hest` end to end on a
+ * tiny DISFA-layout set: the schedule is checked and recorded, the scores printed and written
+ * are the ones `evaluateHest` computes on the same frames, and `--frames` keeps each subject's prefix.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { openDisfa } from '../../src/data/disfa.js';
+import { evaluateHest } from '../../src/estimators/evaluate.js';
+import { imageSetFromDisfa } from '../../src/estimators/loadImageSet.js';
+import { loadEstimator } from '../../src/estimators/model.js';
+import { checkpointInfo } from '../../src/nn/trainLoop.js';
+import { initRuntime } from '../../src/runtime/index.js';
+import { writeDisfa } from '../../src/synth/disfa-writer.js';
+import { cli } from '../cli/helpers.js';
+import { tempDir } from '../gan/helpers.js';
+
+let data: string;
+let model: string;
+
+beforeAll(async () => {
+  await initRuntime();
+  data = tempDir();
+  // SN001 and SN002 are fold-3 training subjects; SN003 and SN029 are test subjects
+  await writeDisfa({ out: data, size: 32, frames: 8, subjects: ['SN001', 'SN002', 'SN003', 'SN029'], seed: 2, nuisance: true, workers: 0 });
+  model = tempDir();
+  const r = await cli(['train', 'hest', '--data', data, '--fold', '3', '--out', model, '--steps', '4', '--batch', '4', '--every', '1', '--decay-from', '2', '--lr-final', '1e-5', '--quiet']);
+  expect(r.code, r.stderr).toBe(0);
+}, 180_000);
+
+describe('aueditnet train hest --decay-from/--lr-final', () => {
+  it('records the schedule in hest.json and in the checkpoint, and refuses half a schedule', async () => {
+    const meta = JSON.parse(readFileSync(join(model, 'hest.json'), 'utf8')) as { training: { command: string; steps: number } };
+    expect(meta.training.steps).toBe(4);
+    expect(meta.training.command).toMatch(/--decay-from 2 --lr-final 0\.00001$/);
+    expect(checkpointInfo(model)).toEqual({ schedule: { decayFrom: 2, decayTo: 4, lrFinal: 1e-5 } });
+    const half = await cli(['train', 'hest', '--data', data, '--out', tempDir(), '--lr-final', '1e-5', '--quiet']);
+    expect(half.code).toBe(2);
+    expect(half.stderr).toMatch(/--decay-from and --lr-final go together/);
+  }, 60_000);
+});
+
+describe('aueditnet eval-hest', () => {
+  it('prints and writes the per-AU ICC/MSE that evaluateHest gives on the test frames', async () => {
+    const out = tempDir();
+    const r = await cli(['eval-hest', '--data', data, '--model', model, '--every', '1', '--out', out, '--quiet']);
+    expect(r.code, r.stderr).toBe(0);
+    const rep = JSON.parse(readFileSync(join(out, 'hest-report.json'), 'utf8')) as {
+      images: number; meanIcc: number; meanMse: number; testSubjects: string[];
+      perAu: { au: number; icc: number | null; mse: number; activeShare: number }[];
+    };
+    const set = await imageSetFromDisfa(await openDisfa(data), ['SN003', 'SN029'], { every: 1 });
+    const est = loadEstimator(model, 'hest');
+    const want = evaluateHest(est, set);
+    est.params.dispose();
+    expect(rep.images).toBe(16);
+    expect(rep.meanMse).toBeCloseTo(want.meanMse, 6);
+    expect(rep.perAu.map((a) => a.au)).toEqual([1, 2, 4, 5, 6, 9, 12, 15, 17, 20, 25, 26]);
+    rep.perAu.forEach((a, j) => {
+      expect(a.mse).toBeCloseTo(want.perAu[j]!.mse, 6);
+      const labels = Array.from({ length: set.count }, (_, i) => set.labels![i * 12 + j]!);
+      expect(a.activeShare).toBeCloseTo(labels.filter((v) => v >= 1).length / set.count, 12);
+    });
+    expect(r.stdout).toContain(`| MSE | ${want.perAu.map((a) => a.mse.toFixed(3)).join(' | ')} | ${want.meanMse.toFixed(3)} |`);
+    expect(readFileSync(join(out, 'hest-report.md'), 'utf8')).toContain('| ICC |');
+  }, 120_000);
+
+  it('--frames scores only the first frames of each subject', async () => {
+    const out = tempDir();
+    const r = await cli(['eval-hest', '--data', data, '--model', model, '--every', '1', '--frames', '3', '--out', out, '--quiet']);
+    expect(r.code, r.stderr).toBe(0);
+    const rep = JSON.parse(readFileSync(join(out, 'hest-report.json'), 'utf8')) as { images: number; maxFrames: number };
+    expect(rep.images).toBe(6);
+    expect(rep.maxFrames).toBe(3);
+  }, 120_000);
+
+  it('names a missing model and a bad option', async () => {
+    const missing = await cli(['eval-hest', '--data', data, '--model', join(data, 'nope')]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/nope\/hest\.safetensors: no such file/);
+    const bad = await cli(['eval-hest', '--data', data, '--model', model, '--every', '0']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--every 0/);
+  }, 60_000);
+});
