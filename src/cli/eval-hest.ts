@@ -10,6 +10,7 @@ import { evaluateHest } from '../estimators/evaluate.js';
 import { imageSetFromDisfa } from '../estimators/loadImageSet.js';
 import { LABELS_PER_IMAGE } from '../estimators/imageSet.js';
 import { estimatorFiles, loadEstimator } from '../estimators/model.js';
+import { num } from '../eval/reportTables.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { initRuntime } from '../runtime/index.js';
 import { positiveInt } from './args.js';
@@ -35,10 +36,6 @@ function activeShare(labels: Float32Array): number[] {
     for (let i = 0; i < n; i++) if (labels[i * LABELS_PER_IMAGE + j]! >= 1) k++;
     return n ? k / n : 0;
   });
-}
-
-function fmt(v: number, d = 3): string {
-  return Number.isNaN(v) ? 'n/a' : v.toFixed(d);
 }
 
 /** Scores an H_est on the test subjects of a DISFA-layout fold: per-AU ICC(3,1) and MSE against the labels. */
@@ -80,8 +77,8 @@ async function run(o: Options): Promise<void> {
     '',
     `| AU | ${AU_ORDER.join(' | ')} | mean |`,
     `|---|${AU_ORDER.map(() => '---|').join('')}---|`,
-    `| ICC | ${s.perAu.map((a) => fmt(a.icc, 2)).join(' | ')} | ${fmt(s.meanIcc)} |`,
-    `| MSE | ${s.perAu.map((a) => fmt(a.mse)).join(' | ')} | ${fmt(s.meanMse)} |`,
+    `| ICC | ${s.perAu.map((a) => num(a.icc, 2)).join(' | ')} | ${num(s.meanIcc)} |`,
+    `| MSE | ${s.perAu.map((a) => num(a.mse)).join(' | ')} | ${num(s.meanMse)} |`,
     `| label ≥ 1 | ${active.map((v) => `${(v * 100).toFixed(1)} %`).join(' | ')} | |`,
     '',
     s.iccUndefined ? `ICC undefined for ${s.iccUndefined} AU(s) (constant labels and estimates); the mean skips them.` : '',
