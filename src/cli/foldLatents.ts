@@ -19,11 +19,13 @@ export function requireDir(path: string, what: string): void {
   if (!st.isDirectory()) throw fileError(path, `is not a directory (${what})`);
 }
 
-export function foldSubjects(ds: DisfaDataset, fold: FoldSplit, dataDir: string): { train: string[]; test: string[] } {
+/** The fold's subjects present in the data set; training subjects are required, test subjects too with `needTest`. */
+export function foldSubjects(ds: DisfaDataset, fold: FoldSplit, dataDir: string, needTest = false): { train: string[]; test: string[] } {
   const present = new Set(ds.subjects.map((s) => s.id));
   const train = fold.train.filter((s) => present.has(s));
   const test = fold.test.filter((s) => present.has(s));
   if (train.length === 0) throw fileError(dataDir, `holds none of fold ${fold.fold}'s training subjects (${fold.train.join(' ')})`);
+  if (needTest && test.length === 0) throw fileError(dataDir, `holds none of fold ${fold.fold}'s test subjects (${fold.test.join(' ')})`);
   const missing = fold.train.length - train.length + fold.test.length - test.length;
   if (missing > 0) process.stderr.write(`note: ${missing} subjects of fold ${fold.fold} are not in ${dataDir}; using ${train.length} training and ${test.length} test subjects\n`);
   return { train, test };

@@ -5,7 +5,7 @@ import { disfaFold } from '../data/folds.js';
 import { foldSubjects } from './foldLatents.js';
 import { UserError } from '../errors.js';
 import { evaluateFpre, evaluateHest } from '../estimators/evaluate.js';
-import { imageSetFromDisfa } from '../estimators/loadImageSet.js';
+import { disfaFrameCount, imageSetFromDisfa } from '../estimators/loadImageSet.js';
 import { defaultConfig, saveEstimator, type EstimatorKind } from '../estimators/model.js';
 import { trainEstimator } from '../estimators/train.js';
 import { initRuntime } from '../runtime/index.js';
@@ -47,14 +47,13 @@ async function run(kind: Extract<EstimatorKind, 'fpre' | 'hest'>, o: Options): P
   const runtime = await initRuntime();
   const ds = await openDisfa(o.data);
   const load = async (subjects: string[], what: string) => {
-    const total = subjects.reduce((n, id) => n + Math.ceil(ds.subject(id).frames / every), 0);
+    const total = disfaFrameCount(ds, subjects, { every });
     const bar = progress(`loading ${what} frames`, total, { quiet: o.quiet });
     const set = await imageSetFromDisfa(ds, subjects, { every, onProgress: (d) => bar.update(d) });
     bar.stop();
     return set;
   };
-  const subjects = foldSubjects(ds, fold, o.data);
-  if (subjects.test.length === 0) throw new UserError(`${o.data} holds none of fold ${fold.fold}'s test subjects (${fold.test.join(' ')}): nothing to score the ${kind} on`);
+  const subjects = foldSubjects(ds, fold, o.data, true);
   const train = await load(subjects.train, 'training');
   const test = await load(subjects.test, 'test');
   mkdirSync(o.out, { recursive: true });

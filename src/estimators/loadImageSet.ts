@@ -40,6 +40,12 @@ async function decodeAll(files: string[], opts: LoadOptions): Promise<{ size: nu
   return { size, pixels };
 }
 
+/** How many frames `imageSetFromDisfa` loads for these subjects (for progress bars). */
+export function disfaFrameCount(ds: DisfaDataset, subjects: readonly string[], opts: Pick<LoadOptions, 'every' | 'maxFrames'> = {}): number {
+  const every = Math.max(1, opts.every ?? 1);
+  return subjects.reduce((n, id) => n + Math.ceil(Math.min(ds.subject(id).frames, opts.maxFrames ?? Infinity) / every), 0);
+}
+
 /** Frames and labels of the given subjects of a DISFA-layout data set, as one ImageSet. */
 export async function imageSetFromDisfa(ds: DisfaDataset, subjects: readonly string[], opts: LoadOptions = {}): Promise<ImageSet> {
   const every = Math.max(1, opts.every ?? 1);
