@@ -7,6 +7,7 @@ import { register as estimate } from './estimate.js';
 import { register as evaluate } from './eval.js';
 import { register as evaluatePair } from './eval-pair.js';
 import { register as evaluateHest } from './eval-hest.js';
+import { register as ensembleHest } from './ensemble-hest.js';
 import { register as generate } from './generate.js';
 import { register as importCheckpoint } from './import.js';
 import { register as inspect } from './inspect.js';
@@ -30,6 +31,7 @@ export function registerCommands(program: Command): void {
   evaluate(program);
   evaluatePair(program);
   evaluateHest(program);
+  ensembleHest(program);
   edit(program);
   neutral(program);
   transfer(program);

@@ -6,10 +6,12 @@ import { openDisfa } from '../data/disfa.js';
 import { disfaFold } from '../data/folds.js';
 import { foldSubjects } from './foldLatents.js';
 import { UserError } from '../errors.js';
-import { evaluateHest } from '../estimators/evaluate.js';
-import { disfaFrameCount, imageSetFromDisfa } from '../estimators/loadImageSet.js';
+import { predictSet } from '../estimators/evaluate.js';
+import { disfaFrameCount, disfaFrames, imageSetFromDisfa } from '../estimators/loadImageSet.js';
 import { LABELS_PER_IMAGE } from '../estimators/imageSet.js';
 import { estimatorFiles, loadEstimator } from '../estimators/model.js';
+import { auScores, type AuScores } from '../eval/auMetrics.js';
+import { applyOffsets, calibrationPlan, personOffsets } from '../eval/personCalibration.js';
 import { num } from '../eval/reportTables.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { initRuntime } from '../runtime/index.js';
@@ -25,7 +27,22 @@ interface Options {
   every: string;
   frames?: string;
   out?: string;
+  calibrate?: string | boolean;
   quiet?: boolean;
+}
+
+export const DEFAULT_CALIBRATION_PERCENTILE = 10;
+
+function rows(a: Float32Array): Float32Array[] {
+  return Array.from({ length: a.length / LABELS_PER_IMAGE }, (_, i) => a.subarray(i * LABELS_PER_IMAGE, (i + 1) * LABELS_PER_IMAGE));
+}
+
+function calibrationPercentile(v: string | boolean | undefined): number | undefined {
+  if (v === undefined || v === false) return undefined;
+  if (v === true) return DEFAULT_CALIBRATION_PERCENTILE;
+  const p = Number(v);
+  if (!(p >= 0 && p < 50)) throw new UserError(`--calibrate ${v}: expected a percentile in [0, 50)`);
+  return p;
 }
 
 /** Share of frames whose label of each AU is ≥ 1: an ICC over a column that is nearly all 0 says little. */
@@ -45,17 +62,26 @@ async function run(o: Options): Promise<void> {
   const fold = disfaFold(Number(o.fold));
   const every = positiveInt('every', o.every);
   const maxFrames = o.frames === undefined ? undefined : positiveInt('frames', o.frames);
+  const percentile = calibrationPercentile(o.calibrate);
   const runtime = await initRuntime();
   const ds = await openDisfa(o.data);
   const est = loadEstimator(dir, 'hest');
-  const test = foldSubjects(ds, fold, o.data, true).test;
+  const subjects = foldSubjects(ds, fold, o.data, true);
+  const test = subjects.test;
+  // which AUs may be calibrated is read from the training subjects' labels, never the test ones
+  const plan = percentile === undefined ? null : (() => {
+    const tr = disfaFrames(ds, subjects.train, { every, maxFrames });
+    return calibrationPlan(tr.labels, tr.groups, LABELS_PER_IMAGE, percentile);
+  })();
   const bar = progress('loading test frames', disfaFrameCount(ds, test, { every, maxFrames }), { quiet: o.quiet });
   const set = await imageSetFromDisfa(ds, test, { every, maxFrames, onProgress: (d) => bar.update(d) });
   bar.stop();
   if (set.size !== est.size) throw new UserError(`${o.data}: frames are ${set.size} px, the H_est in ${dir} takes ${est.size} px`);
   const t0 = performance.now();
-  const s = evaluateHest(est, set);
+  const pred = predictSet(est, set);
   const msPerImage = (performance.now() - t0) / set.count;
+  const s = auScores(rows(set.labels!), rows(pred));
+  const cal: AuScores | null = plan ? auScores(rows(set.labels!), rows(applyOffsets(pred, set.groups, LABELS_PER_IMAGE, personOffsets(pred, set.groups, LABELS_PER_IMAGE, plan)))) : null;
   const active = activeShare(set.labels!);
   const report = {
     model: reportPath(dir),
@@ -69,6 +95,20 @@ async function run(o: Options): Promise<void> {
     iccUndefined: s.iccUndefined,
     meanMse: s.meanMse,
     perAu: s.perAu.map((a, j) => ({ ...a, activeShare: active[j] })),
+    ...(plan && cal
+      ? {
+          calibrated: {
+            method: `per test subject, the ${plan.percentile}th percentile of its estimates subtracted from each calibrated AU (no test label used)`,
+            percentile: plan.percentile,
+            aus: AU_ORDER.filter((_, j) => plan.calibrated[j]),
+            trainingMinRestShare: plan.minRestShare,
+            meanIcc: cal.meanIcc,
+            iccUndefined: cal.iccUndefined,
+            meanMse: cal.meanMse,
+            perAu: cal.perAu,
+          },
+        }
+      : {}),
   };
   const md = [
     `H_est \`${report.model}\` on fold ${report.fold} of \`${report.data}\` (${set.count} test frames of ${test.length} subjects, every ${every}${maxFrames ? `, first ${maxFrames} frames of each` : ''})`,
@@ -77,8 +117,17 @@ async function run(o: Options): Promise<void> {
     `|---|${AU_ORDER.map(() => '---|').join('')}---|`,
     `| ICC | ${s.perAu.map((a) => num(a.icc, 2)).join(' | ')} | ${num(s.meanIcc)} |`,
     `| MSE | ${s.perAu.map((a) => num(a.mse)).join(' | ')} | ${num(s.meanMse)} |`,
+    ...(plan && cal
+      ? [
+          `| ICC, calibrated | ${cal.perAu.map((a) => num(a.icc, 2)).join(' | ')} | ${num(cal.meanIcc)} |`,
+          `| MSE, calibrated | ${cal.perAu.map((a) => num(a.mse)).join(' | ')} | ${num(cal.meanMse)} |`,
+        ]
+      : []),
     `| label ≥ 1 | ${active.map((v) => `${(v * 100).toFixed(1)} %`).join(' | ')} | |`,
     '',
+    plan
+      ? `Calibrated: per test subject, its ${plan.percentile}th-percentile estimate is subtracted for AU ${AU_ORDER.filter((_, j) => plan.calibrated[j]).join(', ')} (each training subject is at rest for these in ≥ ${2 * plan.percentile} % of its frames); ${AU_ORDER.filter((_, j) => !plan.calibrated[j]).join(', ') || 'no AU'} left as estimated.`
+      : '',
     s.iccUndefined ? `ICC undefined for ${s.iccUndefined} AU(s) (constant labels and estimates); the mean skips them.` : '',
   ].join('\n');
   process.stdout.write(md + '\n');
@@ -100,6 +149,7 @@ export function register(program: Command): void {
     .option('--model <dir>', 'folder with hest.safetensors + hest.json (default: the shipped SynthFACS model)')
     .option('--every <k>', 'use every k-th frame', '2')
     .option('--frames <n>', 'only the first n frames of each subject')
+    .option('--calibrate [percentile]', `also score with person-specific calibration: per test subject, subtract the given percentile (default ${DEFAULT_CALIBRATION_PERCENTILE}) of its own estimates from each AU that every training subject rests in for ≥ twice that share of frames`)
     .option('--out <dir>', 'also write hest-report.json and hest-report.md there')
     .option('--quiet', 'no progress output')
     .action((o: Options) => run(o));

@@ -12,6 +12,11 @@ export interface HestConfig {
   stages: number[];
   hidden: number;
   outputs: number;
+  /**
+   * Independently trained networks of this shape whose intensities are averaged (absent = 1). Their
+   * weights sit under `members.<i>.`, as a PyTorch `nn.ModuleList` named `members` would store them.
+   */
+  members?: number;
 }
 
 export const HEST_DEFAULT: HestConfig = { stem: 24, stages: [32, 64, 128], hidden: 256, outputs: 12 };
@@ -28,13 +33,21 @@ function basicBlock(p: Params, name: string, x: tf.Tensor4D, width: number, stri
   return tf.relu(h.add(skip)) as tf.Tensor4D;
 }
 
-export function hestForward(p: Params, cfg: HestConfig, x: tf.Tensor4D, training: boolean): tf.Tensor2D {
-  let h = conv(p, 'stem.conv', x, cfg.stem, 3, { bias: false });
-  h = tf.relu(batchNorm(p, 'stem.bn', h, training)) as tf.Tensor4D;
+function single(p: Params, pre: string, cfg: HestConfig, x: tf.Tensor4D, training: boolean): tf.Tensor2D {
+  let h = conv(p, `${pre}stem.conv`, x, cfg.stem, 3, { bias: false });
+  h = tf.relu(batchNorm(p, `${pre}stem.bn`, h, training)) as tf.Tensor4D;
   cfg.stages.forEach((w, i) => {
-    h = basicBlock(p, `stage.${i}`, h, w, 2, training);
+    h = basicBlock(p, `${pre}stage.${i}`, h, w, 2, training);
   });
   // a 2×2 average before the head: the 8×8 map flattened would put 80 % of the weights in one layer
-  const z = tf.relu(dense(p, 'head.0', flatten(tf.avgPool(h, 2, 2, 'valid')), cfg.hidden));
-  return dense(p, 'head.1', z, cfg.outputs);
+  const z = tf.relu(dense(p, `${pre}head.0`, flatten(tf.avgPool(h, 2, 2, 'valid')), cfg.hidden));
+  return dense(p, `${pre}head.1`, z, cfg.outputs);
+}
+
+export function hestForward(p: Params, cfg: HestConfig, x: tf.Tensor4D, training: boolean): tf.Tensor2D {
+  const n = cfg.members ?? 1;
+  if (n === 1) return single(p, '', cfg, x, training);
+  // an ensemble is only ever run frozen: its members were trained on their own
+  if (training) throw new Error('an H_est ensemble cannot be trained; train its members and merge them');
+  return tf.tidy(() => tf.addN(Array.from({ length: n }, (_, i) => single(p, `members.${i}.`, cfg, x, false))).div(n) as tf.Tensor2D);
 }

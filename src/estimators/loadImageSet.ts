@@ -46,8 +46,8 @@ export function disfaFrameCount(ds: DisfaDataset, subjects: readonly string[], o
   return subjects.reduce((n, id) => n + Math.ceil(Math.min(ds.subject(id).frames, opts.maxFrames ?? Infinity) / every), 0);
 }
 
-/** Frames and labels of the given subjects of a DISFA-layout data set, as one ImageSet. */
-export async function imageSetFromDisfa(ds: DisfaDataset, subjects: readonly string[], opts: LoadOptions = {}): Promise<ImageSet> {
+/** The frames `imageSetFromDisfa` loads, with their labels and subject index, without decoding any image. */
+export function disfaFrames(ds: DisfaDataset, subjects: readonly string[], opts: Pick<LoadOptions, 'every' | 'maxFrames'> = {}): { files: string[]; labels: Float32Array; groups: Int32Array } {
   const every = Math.max(1, opts.every ?? 1);
   const files: string[] = [];
   const labels: number[] = [];
@@ -61,15 +61,14 @@ export async function imageSetFromDisfa(ds: DisfaDataset, subjects: readonly str
       groups.push(g);
     }
   });
+  return { files, labels: Float32Array.from(labels), groups: Int32Array.from(groups) };
+}
+
+/** Frames and labels of the given subjects of a DISFA-layout data set, as one ImageSet. */
+export async function imageSetFromDisfa(ds: DisfaDataset, subjects: readonly string[], opts: LoadOptions = {}): Promise<ImageSet> {
+  const { files, labels, groups } = disfaFrames(ds, subjects, opts);
   const { size, pixels } = await decodeAll(files, opts);
-  return {
-    size,
-    count: files.length,
-    pixels,
-    labels: Float32Array.from(labels),
-    groups: Int32Array.from(groups),
-    groupNames: [...subjects],
-  };
+  return { size, count: files.length, pixels, labels, groups, groupNames: [...subjects] };
 }
 
 export { LABELS_PER_IMAGE };

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { openDisfa } from '../../src/data/disfa.js';
-import { evaluateHest } from '../../src/estimators/evaluate.js';
+import { evaluateHest, predictSet } from '../../src/estimators/evaluate.js';
 import { imageSetFromDisfa } from '../../src/estimators/loadImageSet.js';
 import { loadEstimator } from '../../src/estimators/model.js';
 import { checkpointInfo } from '../../src/nn/trainLoop.js';
@@ -64,6 +64,40 @@ describe('aueditnet eval-hest', () => {
     });
     expect(r.stdout).toContain(`| MSE | ${want.perAu.map((a) => a.mse.toFixed(3)).join(' | ')} | ${want.meanMse.toFixed(3)} |`);
     expect(readFileSync(join(out, 'hest-report.md'), 'utf8')).toContain('| ICC |');
+  }, 120_000);
+
+  it('--calibrate subtracts each test subject\'s own percentile from the AUs the training labels allow', async () => {
+    const out = tempDir();
+    const r = await cli(['eval-hest', '--data', data, '--model', model, '--every', '1', '--calibrate', '25', '--out', out, '--quiet']);
+    expect(r.code, r.stderr).toBe(0);
+    const rep = JSON.parse(readFileSync(join(out, 'hest-report.json'), 'utf8')) as {
+      calibrated: { percentile: number; aus: number[]; perAu: { mse: number }[]; meanMse: number };
+    };
+    const ds = await openDisfa(data);
+    const train = await imageSetFromDisfa(ds, ['SN001', 'SN002'], { every: 1 });
+    const set = await imageSetFromDisfa(ds, ['SN003', 'SN029'], { every: 1 });
+    // by hand: an AU is calibrated when both training subjects rest (label 0) in ≥ 4 of their 8 frames
+    const rests = (j: number, g: number) => Array.from({ length: 8 }, (_, i) => train.labels![(g * 8 + i) * 12 + j]!).filter((v) => v === 0).length;
+    const aus = [1, 2, 4, 5, 6, 9, 12, 15, 17, 20, 25, 26];
+    const wantAus = aus.filter((_, j) => rests(j, 0) >= 4 && rests(j, 1) >= 4);
+    expect(rep.calibrated.percentile).toBe(25);
+    expect(rep.calibrated.aus).toEqual(wantAus);
+    const est = loadEstimator(model, 'hest');
+    const pred = predictSet(est, set);
+    est.params.dispose();
+    aus.forEach((au, j) => {
+      let se = 0;
+      for (const g of [0, 1]) {
+        const v = Array.from({ length: 8 }, (_, i) => pred[(g * 8 + i) * 12 + j]!).sort((a, b) => a - b);
+        const off = wantAus.includes(au) ? v[1]! + 0.75 * (v[2]! - v[1]!) : 0; // 25th percentile of 8: rank 1.75
+        for (let i = 0; i < 8; i++) se += (pred[(g * 8 + i) * 12 + j]! - off - set.labels![(g * 8 + i) * 12 + j]!) ** 2;
+      }
+      expect(rep.calibrated.perAu[j]!.mse).toBeCloseTo(se / 16, 5);
+    });
+    expect(r.stdout).toContain('| MSE, calibrated |');
+    const bad = await cli(['eval-hest', '--data', data, '--model', model, '--calibrate', '60']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--calibrate 60/);
   }, 120_000);
 
   it('--frames scores only the first frames of each subject', async () => {
