@@ -15,6 +15,18 @@ export interface HestMemberInfo {
 }
 
 /**
+ * A member's training record without the data set's per-subject manifest (40 kB each): the data
+ * set is named by its generator, seed, size and frame count, which regenerate it exactly.
+ */
+function briefTraining(t: unknown): unknown {
+  if (!t || typeof t !== 'object') return t;
+  const data = (t as { data?: { manifest?: Record<string, unknown> } }).data;
+  if (!data?.manifest) return t;
+  const { kind, generator, seed, size, frames } = data.manifest;
+  return { ...t, data: { ...data, manifest: { kind, generator, seed, size, frames } } };
+}
+
+/**
  * Writes `<out>/hest.safetensors` + `hest.json` holding the given single H_est networks as one
  * ensemble whose reading is their mean. Members must share the architecture and input size; an
  * ensemble is not nested (merge its members instead), so the file says exactly which networks
@@ -37,7 +49,7 @@ export async function mergeHest(dirs: string[], out: string): Promise<{ members:
     for (const [k, t] of Object.entries(est.params.toTorch())) tensors[`members.${i}.${k}`] = { dtype: t.dtype, shape: t.shape, data: t.data() };
     est.params.dispose();
     const meta = JSON.parse(readFileSync(json, 'utf8')) as EstimatorFileMeta;
-    members.push({ source: dir, sha256: await sha256File(weights), training: meta['training'], metrics: meta['metrics'] });
+    members.push({ source: dir, sha256: await sha256File(weights), training: briefTraining(meta['training']), metrics: meta['metrics'] });
   }
   const config: HestConfig = { ...first!.config, members: dirs.length };
   await writeSafetensors(path.join(out, 'hest.safetensors'), tensors, { format: 'pt', kind: 'hest' });

@@ -20,7 +20,7 @@ beforeAll(async () => {
   await initRuntime();
   for (const seed of [1, 2, 3]) {
     const d = tempDir();
-    await saveEstimator(d, buildEstimator('hest', small, 16, seed), { training: { seed } });
+    await saveEstimator(d, buildEstimator('hest', small, 16, seed), { training: { seed, data: { root: 'data/x', manifest: { kind: 'disfa', seed: 0, size: 16, frames: 8, subjects: [{ id: 'SN001' }] } } } });
     dirs.push(d);
   }
 });
@@ -33,10 +33,15 @@ describe('aueditnet ensemble-hest', () => {
     const keys = Object.keys(readSafetensors(join(out, 'hest.safetensors')).tensors);
     expect(keys).toContain('members.2.head.1.weight');
     expect(keys.every((k) => /^members\.[012]\./.test(k))).toBe(true);
-    const meta = JSON.parse(readFileSync(join(out, 'hest.json'), 'utf8')) as { config: HestConfig; ensemble: { members: { source: string; sha256: string; training: { seed: number } }[] } };
+    const meta = JSON.parse(readFileSync(join(out, 'hest.json'), 'utf8')) as {
+      config: HestConfig;
+      ensemble: { members: { source: string; sha256: string; training: { seed: number; data: { root: string; manifest: Record<string, unknown> } } }[] };
+    };
     expect(meta.config.members).toBe(3);
     expect(meta.ensemble.members.map((m) => m.training.seed)).toEqual([1, 2, 3]);
     expect(meta.ensemble.members[0]!.sha256).toMatch(/^[0-9a-f]{64}$/);
+    // the data set is named, its per-subject manifest left out
+    expect(meta.ensemble.members[0]!.training.data).toEqual({ root: 'data/x', manifest: { kind: 'disfa', seed: 0, size: 16, frames: 8 } });
 
     const x = tf.randomUniform([5, 16, 16, 3], -1, 1, 'float32', 7) as tf.Tensor4D;
     const singles = dirs.map((d) => loadEstimator(d, 'hest'));
