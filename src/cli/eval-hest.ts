@@ -6,12 +6,16 @@ import { openDisfa } from '../data/disfa.js';
 import { disfaFold } from '../data/folds.js';
 import { foldSubjects } from './foldLatents.js';
 import { UserError } from '../errors.js';
-import { predictSet } from '../estimators/evaluate.js';
+import { estimateAus, predictSet } from '../estimators/evaluate.js';
 import { disfaFrameCount, disfaFrames, imageSetFromDisfa } from '../estimators/loadImageSet.js';
 import { LABELS_PER_IMAGE } from '../estimators/imageSet.js';
 import { estimatorFiles, loadEstimator } from '../estimators/model.js';
 import { auScores, type AuScores } from '../eval/auMetrics.js';
 import { applyOffsets, calibrationPlan, personOffsets } from '../eval/personCalibration.js';
+import { ORACLE_LEVELS, oracleCurve, type OracleCurveRow } from '../eval/oracleCurve.js';
+import { imageToTensorData, type RgbImage } from '../io/image.js';
+import { subjectFace } from '../synth/subjectFace.js';
+import { tf } from '../runtime/tf.js';
 import { num } from '../eval/reportTables.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { initRuntime } from '../runtime/index.js';
@@ -28,6 +32,7 @@ interface Options {
   frames?: string;
   out?: string;
   calibrate?: string | boolean;
+  oracle?: boolean;
   quiet?: boolean;
 }
 
@@ -83,6 +88,20 @@ async function run(o: Options): Promise<void> {
   const s = auScores(rows(set.labels!), rows(pred));
   const cal: AuScores | null = plan ? auScores(rows(set.labels!), rows(applyOffsets(pred, set.groups, LABELS_PER_IMAGE, personOffsets(pred, set.groups, LABELS_PER_IMAGE, plan)))) : null;
   const active = activeShare(set.labels!);
+  let curve: OracleCurveRow[] | null = null;
+  if (o.oracle) {
+    if (ds.kind !== 'synthfacs') throw new UserError(`--oracle renders SynthFACS subjects; ${o.data} is not a SynthFACS data set (no SynthFACS manifest.json)`);
+    curve = oracleCurve(
+      test,
+      (subject, au, level) => subjectFace(subject, { [au]: level }, est.size),
+      (faces: RgbImage[], column) =>
+        tf.tidy(() => {
+          const S = est.size;
+          const x = tf.tensor4d(Float32Array.from(faces.flatMap((f) => Array.from(imageToTensorData(f)))), [faces.length, S, S, 3]);
+          return Array.from(estimateAus(est, x).slice([0, column], [-1, 1]).dataSync());
+        }),
+    );
+  }
   const report = {
     model: reportPath(dir),
     data: reportPath(o.data),
@@ -109,6 +128,7 @@ async function run(o: Options): Promise<void> {
           },
         }
       : {}),
+    ...(curve ? { oracleCurve: { levels: [...ORACLE_LEVELS], subjects: test, method: 'each test subject rendered with one AU at each level, no nuisance; mean reading of that AU', rows: curve } } : {}),
   };
   const md = [
     `H_est \`${report.model}\` on fold ${report.fold} of \`${report.data}\` (${set.count} test frames of ${test.length} subjects, every ${every}${maxFrames ? `, first ${maxFrames} frames of each` : ''})`,
@@ -128,6 +148,18 @@ async function run(o: Options): Promise<void> {
     plan
       ? `Calibrated: per test subject, its ${plan.percentile}th-percentile estimate is subtracted for AU ${AU_ORDER.filter((_, j) => plan.calibrated[j]).join(', ')} (each training subject is at rest for these in ≥ ${2 * plan.percentile} % of its frames); ${AU_ORDER.filter((_, j) => !plan.calibrated[j]).join(', ') || 'no AU'} left as estimated.`
       : '',
+    ...(curve
+      ? [
+          '',
+          `Oracle dose–response: each of the ${test.length} test subjects rendered with one AU at intensity ${ORACLE_LEVELS.join(', ')} and nothing else (no nuisance); mean reading of that AU, and the least-squares slope (1 = the scale as rendered).`,
+          '',
+          `| AU | ${ORACLE_LEVELS.map((l) => `at ${l}`).join(' | ')} | slope |`,
+          `|---|${ORACLE_LEVELS.map(() => '---|').join('')}---|`,
+          ...curve.map((r) => `| ${r.au} | ${r.mean.map((v) => num(v, 2)).join(' | ')} | ${num(r.slope, 2)} |`),
+          `| mean slope | ${ORACLE_LEVELS.map(() => '').join(' | ')} | ${num(curve.reduce((a, r) => a + r.slope, 0) / curve.length, 2)} |`,
+          '',
+        ]
+      : []),
     s.iccUndefined ? `ICC undefined for ${s.iccUndefined} AU(s) (constant labels and estimates); the mean skips them.` : '',
   ].join('\n');
   process.stdout.write(md + '\n');
@@ -150,6 +182,7 @@ export function register(program: Command): void {
     .option('--every <k>', 'use every k-th frame', '2')
     .option('--frames <n>', 'only the first n frames of each subject')
     .option('--calibrate [percentile]', `also score with person-specific calibration: per test subject, subtract the given percentile (default ${DEFAULT_CALIBRATION_PERCENTILE}) of its own estimates from each AU that every training subject rests in for ≥ twice that share of frames`)
+    .option('--oracle', 'SynthFACS only: also render each test subject with one AU at intensity 0–5 and nothing else, and report the mean reading per level and its slope (does H_est read an AU on its own, over its whole range?)')
     .option('--out <dir>', 'also write hest-report.json and hest-report.md there')
     .option('--quiet', 'no progress output')
     .action((o: Options) => run(o));

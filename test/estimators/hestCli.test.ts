@@ -3,11 +3,14 @@
  * tiny DISFA-layout set: the schedule is checked and recorded, the scores printed and written
  * are the ones `evaluateHest` computes on the same frames, and `--frames` keeps each subject's prefix.
  */
-import { readFileSync } from 'node:fs';
+import { cpSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { openDisfa } from '../../src/data/disfa.js';
-import { evaluateHest, predictSet } from '../../src/estimators/evaluate.js';
+import { estimateAus, evaluateHest, predictSet } from '../../src/estimators/evaluate.js';
+import { imageToTensorData } from '../../src/io/image.js';
+import { tf } from '../../src/runtime/index.js';
+import { subjectFace } from '../../src/synth/subjectFace.js';
 import { imageSetFromDisfa } from '../../src/estimators/loadImageSet.js';
 import { loadEstimator } from '../../src/estimators/model.js';
 import { checkpointInfo } from '../../src/nn/trainLoop.js';
@@ -98,6 +101,37 @@ describe('aueditnet eval-hest', () => {
     const bad = await cli(['eval-hest', '--data', data, '--model', model, '--calibrate', '60']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--calibrate 60/);
+  }, 120_000);
+
+  it('--oracle reports the dose–response on renders of the test subjects, SynthFACS only', async () => {
+    const out = tempDir();
+    const r = await cli(['eval-hest', '--data', data, '--model', model, '--every', '1', '--oracle', '--out', out, '--quiet']);
+    expect(r.code, r.stderr).toBe(0);
+    const rep = JSON.parse(readFileSync(join(out, 'hest-report.json'), 'utf8')) as {
+      oracleCurve: { levels: number[]; subjects: string[]; rows: { au: number; mean: number[]; slope: number }[] };
+    };
+    expect(rep.oracleCurve.levels).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(rep.oracleCurve.subjects).toEqual(['SN003', 'SN029']);
+    expect(rep.oracleCurve.rows).toHaveLength(12);
+    // AU26 at level 3, read by hand from the same renders
+    const est = loadEstimator(model, 'hest');
+    const faces = ['SN003', 'SN029'].map((s) => imageToTensorData(subjectFace(s, { 26: 3 }, 32)));
+    const x = tf.tensor4d(Float32Array.from(faces.flatMap((f) => Array.from(f))), [2, 32, 32, 3]);
+    const v = estimateAus(est, x).arraySync().map((row) => row[11]!);
+    est.params.dispose();
+    const au26 = rep.oracleCurve.rows[11]!;
+    expect(au26.au).toBe(26);
+    expect(au26.mean[3]).toBeCloseTo((v[0]! + v[1]!) / 2, 5);
+    const m = au26.mean, xbar = 2.5, ybar = m.reduce((a, b) => a + b, 0) / 6;
+    expect(au26.slope).toBeCloseTo(m.reduce((a, y, i) => a + (i - xbar) * (y - ybar), 0) / 17.5, 6);
+    expect(r.stdout).toContain('| mean slope |');
+
+    const plain = tempDir();
+    cpSync(data, plain, { recursive: true });
+    rmSync(join(plain, 'manifest.json'));
+    const refused = await cli(['eval-hest', '--data', plain, '--model', model, '--every', '1', '--oracle', '--quiet']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/--oracle renders SynthFACS subjects/);
   }, 120_000);
 
   it('--frames scores only the first frames of each subject', async () => {
