@@ -6,7 +6,7 @@ import { openDisfa } from '../data/disfa.js';
 import { disfaFold } from '../data/folds.js';
 import { foldSubjects } from './foldLatents.js';
 import { UserError } from '../errors.js';
-import { estimateAus, predictSet } from '../estimators/evaluate.js';
+import { estimateAus, predictSet, rows as splitRows } from '../estimators/evaluate.js';
 import { disfaFrameCount, disfaFrames, imageSetFromDisfa } from '../estimators/loadImageSet.js';
 import { LABELS_PER_IMAGE } from '../estimators/imageSet.js';
 import { estimatorFiles, loadEstimator } from '../estimators/model.js';
@@ -38,10 +38,6 @@ interface Options {
 
 export const DEFAULT_CALIBRATION_PERCENTILE = 10;
 
-function rows(a: Float32Array): Float32Array[] {
-  return Array.from({ length: a.length / LABELS_PER_IMAGE }, (_, i) => a.subarray(i * LABELS_PER_IMAGE, (i + 1) * LABELS_PER_IMAGE));
-}
-
 function calibrationPercentile(v: string | boolean | undefined): number | undefined {
   if (v === undefined || v === false) return undefined;
   if (v === true) return DEFAULT_CALIBRATION_PERCENTILE;
@@ -70,6 +66,7 @@ async function run(o: Options): Promise<void> {
   const percentile = calibrationPercentile(o.calibrate);
   const runtime = await initRuntime();
   const ds = await openDisfa(o.data);
+  if (o.oracle && ds.kind !== 'synthfacs') throw new UserError(`--oracle renders SynthFACS subjects; ${o.data} is not a SynthFACS data set (no SynthFACS manifest.json)`);
   const est = loadEstimator(dir, 'hest');
   const subjects = foldSubjects(ds, fold, o.data, true);
   const test = subjects.test;
@@ -85,12 +82,12 @@ async function run(o: Options): Promise<void> {
   const t0 = performance.now();
   const pred = predictSet(est, set);
   const msPerImage = (performance.now() - t0) / set.count;
+  const rows = (a: Float32Array) => splitRows(a, LABELS_PER_IMAGE);
   const s = auScores(rows(set.labels!), rows(pred));
   const cal: AuScores | null = plan ? auScores(rows(set.labels!), rows(applyOffsets(pred, set.groups, LABELS_PER_IMAGE, personOffsets(pred, set.groups, LABELS_PER_IMAGE, plan)))) : null;
   const active = activeShare(set.labels!);
   let curve: OracleCurveRow[] | null = null;
   if (o.oracle) {
-    if (ds.kind !== 'synthfacs') throw new UserError(`--oracle renders SynthFACS subjects; ${o.data} is not a SynthFACS data set (no SynthFACS manifest.json)`);
     curve = oracleCurve(
       test,
       (subject, au, level) => subjectFace(subject, { [au]: level }, est.size),

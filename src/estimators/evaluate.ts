@@ -31,7 +31,8 @@ export function predictSet(est: Estimator, set: ImageSet): Float32Array {
   return inChunks(set.count, LABELS_PER_IMAGE, (idx) => estimateAus(est, batchImages(set, idx)));
 }
 
-function rows(a: Float32Array, width: number): Float32Array[] {
+/** A row-major block as views of its rows. */
+export function rows(a: Float32Array, width: number): Float32Array[] {
   return Array.from({ length: a.length / width }, (_, i) => a.subarray(i * width, (i + 1) * width));
 }
 
