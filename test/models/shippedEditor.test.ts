@@ -24,7 +24,9 @@ const EXPRESSIVE: Record<number, number>[] = [{ 12: 3, 6: 2 }, { 4: 3 }, { 25: 3
 
 /**
  * Issue 6's bars. Measured on the shipped editor (step 3600, with L_N) behind the shipped encoder
- * (pair5): AU12 rise 2.03 on these 8 faces (the bar is 2: a thin margin; 2.01 behind pair3's
+ * (pair5), read by the shipped H_est (session 10: the mean of hest3, hest5 and hest6): AU12 rise
+ * 2.03, neutral mean 0.37 (expressive inputs 0.37; as rendered 0.44). Earlier, read by hest3 alone
+ * (which reads single AUs on a squashed scale, MODELS.md): AU12 rise 2.03 on these 8 faces (the bar is 2: a thin margin; 2.01 behind pair3's
  * encoder, which the editor was trained on; 2.02 for the step-1600 editor without L_N, 2.15 at
  * step 2600); H_est's mean over the 12 AUs 0.20 on Î_N (0.23 on the inputs), while the AUs the
  * faces were rendered with fall from 1.41 to 0.42. What Î_N still reads: AU25 0.9, AU9 0.6, AU4 0.4 — the

@@ -31,7 +31,8 @@ const EXPRESSIONS: Record<number, number>[] = [{}, { 12: 3, 6: 2 }, { 4: 3 }, { 
  */
 const PLAIN_MIN = 24.3;
 /**
- * H_est reading of the reconstructions, AU at 4 minus AU at 0, mean of 4 faces. Measured 0.36
+ * H_est reading of the reconstructions, AU at 4 minus AU at 0, mean of 4 faces. Re-checked (passes)
+ * with the session-10 H_est ensemble; the values below were measured with hest3 alone. Measured 0.36
  * (AU26) and 0.76 (AU4) with pair3's encoder, 0.40 and 1.27 with pair5's (shipped): weak (the originals rise by about 4), but the
  * pixel-only step-3600 pair kept almost nothing (ICC 0.02 on reconstructions; MODELS.md).
  */
