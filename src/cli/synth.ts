@@ -9,7 +9,7 @@ import { mixSeed, Rng } from '../data/random.js';
 import { UserError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { checkSize, renderPng } from '../synth/canvas-node.js';
-import { writeDisfa } from '../synth/disfa-writer.js';
+import { EPISODE_STYLES, writeDisfa, type EpisodeStyle } from '../synth/disfa-writer.js';
 import { sampleIdentity, subjectIdentity, type Identity } from '../synth/identity.js';
 import { sampleNuisance } from '../synth/nuisance.js';
 import { writePool } from '../synth/pool-writer.js';
@@ -76,10 +76,12 @@ export function register(program: Command): void {
     .option('--subjects <list>', 'all, or ids such as SN001,SN002', 'all')
     .option('--seed <n>', 'seed of the AU episodes and head motion', seedOption, 0)
     .option('--no-nuisance', 'frontal, centred faces in fixed light (no head motion, lighting or background changes)')
+    .option('--episodes <style>', 'disfa: spontaneous episodes whose AUs co-occur as in DISFA; independent: every AU moves on its own, peaks even over 0.5–5 (posed-style frames that stop an estimator reading an AU from its companions)', 'disfa')
     .option('--workers <n>', `render threads (default ${defaultWorkers()}; 0 = this thread)`, intOption('workers', 0, 64))
     .option('--force', 'write into a non-empty folder')
     .option('--quiet', 'no progress output')
-    .action(async (opts: CommonDataOptions & { frames: number; subjects: string }) => {
+    .action(async (opts: CommonDataOptions & { frames: number; subjects: string; episodes: string }) => {
+      if (!(EPISODE_STYLES as readonly string[]).includes(opts.episodes)) throw new UserError(`--episodes must be one of ${EPISODE_STYLES.join(', ')}, got "${opts.episodes}"`);
       checkSize(opts.size);
       const subjects = parseSubjects(opts.subjects, DISFA_SUBJECTS);
       const t0 = performance.now();
@@ -91,6 +93,7 @@ export function register(program: Command): void {
         subjects,
         seed: opts.seed,
         nuisance: opts.nuisance,
+        episodes: opts.episodes as EpisodeStyle,
         workers: opts.workers,
         force: opts.force,
         version: packageVersion(),

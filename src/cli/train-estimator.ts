@@ -6,6 +6,7 @@ import { foldSubjects } from './foldLatents.js';
 import { UserError } from '../errors.js';
 import { evaluateFpre, evaluateHest } from '../estimators/evaluate.js';
 import { disfaFrameCount, imageSetFromDisfa } from '../estimators/loadImageSet.js';
+import { concatImageSets } from '../estimators/imageSet.js';
 import { defaultConfig, saveEstimator, type EstimatorKind } from '../estimators/model.js';
 import { trainEstimator } from '../estimators/train.js';
 import { initRuntime } from '../runtime/index.js';
@@ -30,6 +31,7 @@ interface Options {
   balance?: boolean;
   decayFrom?: string;
   lrFinal?: string;
+  extra: string[];
 }
 
 function positiveNumber(name: string, v: string): number {
@@ -54,7 +56,24 @@ async function run(kind: Extract<EstimatorKind, 'fpre' | 'hest'>, o: Options): P
     return set;
   };
   const subjects = foldSubjects(ds, fold, o.data, true);
-  const train = await load(subjects.train, 'training');
+  const main = await load(subjects.train, 'training');
+  // extra sets add frames of the fold's training subjects only; their test subjects are never read
+  const extras: Array<{ root: string; manifest: unknown; trainSubjects: string[]; trainImages: number }> = [];
+  const parts = [main];
+  for (const dir of o.extra) {
+    const eds = await openDisfa(dir);
+    const present = new Set(eds.subjects.map((s) => s.id));
+    const extraTrain = fold.train.filter((s) => present.has(s));
+    if (extraTrain.length === 0) throw new UserError(`--extra ${dir} holds none of fold ${fold.fold}'s training subjects (${fold.train.join(' ')})`);
+    const total = disfaFrameCount(eds, extraTrain, { every });
+    const bar = progress(`loading extra training frames (${dir})`, total, { quiet: o.quiet });
+    const set = await imageSetFromDisfa(eds, extraTrain, { every, onProgress: (d) => bar.update(d) });
+    bar.stop();
+    if (set.size !== main.size) throw new UserError(`--extra ${dir} has ${set.size}-px frames, --data ${o.data} has ${main.size}-px frames`);
+    parts.push(set);
+    extras.push({ root: dir, manifest: eds.manifest, trainSubjects: extraTrain, trainImages: set.count });
+  }
+  const train = parts.length > 1 ? concatImageSets(parts) : main;
   const test = await load(subjects.test, 'test');
   mkdirSync(o.out, { recursive: true });
   const bar = progress(`training ${kind}`, steps, { quiet: o.quiet });
@@ -94,8 +113,8 @@ async function run(kind: Extract<EstimatorKind, 'fpre' | 'hest'>, o: Options): P
         })();
   await saveEstimator(o.out, estimator, {
     training: {
-      command: `aueditnet train ${kind} --data ${o.data} --fold ${o.fold} --out ${o.out} --steps ${steps} --batch ${batch} --lr ${lr} --seed ${seed} --every ${every}${o.jitter ? ' --jitter' : ''}${o.affine ? ' --affine' : ''}${o.blur ? ' --blur' : ''}${o.balance ? ' --balance' : ''}${schedule ? ` --decay-from ${schedule.decayFrom} --lr-final ${schedule.lrFinal}` : ''}`,
-      data: { root: o.data, manifest: ds.manifest, trainSubjects: subjects.train, testSubjects: subjects.test, trainImages: train.count, testImages: test.count },
+      command: `aueditnet train ${kind} --data ${o.data} --fold ${o.fold} --out ${o.out} --steps ${steps} --batch ${batch} --lr ${lr} --seed ${seed} --every ${every}${o.jitter ? ' --jitter' : ''}${o.affine ? ' --affine' : ''}${o.blur ? ' --blur' : ''}${o.balance ? ' --balance' : ''}${schedule ? ` --decay-from ${schedule.decayFrom} --lr-final ${schedule.lrFinal}` : ''}${o.extra.map((d) => ` --extra ${d}`).join('')}`,
+      data: { root: o.data, manifest: ds.manifest, trainSubjects: subjects.train, testSubjects: subjects.test, trainImages: train.count, testImages: test.count, ...(extras.length ? { extra: extras } : {}) },
       steps: result.step,
       wallSeconds: Math.round(wallSeconds),
       backend: runtime.backend,
@@ -126,6 +145,7 @@ export function register(train: Command): void {
       .option('--jitter', 'per-image shift (±3 px) and colour jitter on top of mirroring, against overfitting the training faces')
       .option('--blur', 'per-image blur of random strength (up to a σ = 1.5 px Gaussian), so that soft generated faces read like renders')
       .option('--affine', 'per-image zoom (0.92–1.10 on each axis) and ±2 px shift, against overfitting the training faces\' shapes')
+      .option('--extra <dir>', 'another DISFA-layout set (e.g. `synth disfa --episodes independent`) whose frames of the fold\'s training subjects are added to the training images; repeatable', (v: string, prev: string[]) => [...prev, v], [] as string[])
       .option('--resume', 'continue from <out>/checkpoint.safetensors')
       .option('--quiet', 'no progress output');
     addScheduleOptions(cmd);

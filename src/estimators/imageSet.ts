@@ -60,3 +60,35 @@ export function subsetByGroups(set: ImageSet, names: readonly string[]): ImageSe
   });
   return { size: set.size, count: idx.length, pixels, labels, groups, groupNames: set.groupNames };
 }
+
+/**
+ * One set holding the images of several (e.g. a spontaneous and a posed-style data set of the same
+ * subjects); groups of the same name are merged, so a subject stays one group.
+ */
+export function concatImageSets(sets: readonly ImageSet[]): ImageSet {
+  if (sets.length === 0) throw new Error('concatImageSets: no sets');
+  const size = sets[0]!.size;
+  const labelled = sets[0]!.labels !== undefined;
+  for (const s of sets) {
+    if (s.size !== size) throw new Error(`concatImageSets: image sizes differ (${size} and ${s.size} px)`);
+    if ((s.labels !== undefined) !== labelled) throw new Error('concatImageSets: some sets have AU labels and some do not');
+  }
+  const count = sets.reduce((n, s) => n + s.count, 0);
+  const n = size * size * 3;
+  const pixels = new Uint8Array(count * n);
+  const labels = labelled ? new Float32Array(count * LABELS_PER_IMAGE) : undefined;
+  const groups = new Int32Array(count);
+  const groupNames: string[] = [];
+  let at = 0;
+  for (const s of sets) {
+    const map = s.groupNames.map((name) => {
+      const i = groupNames.indexOf(name);
+      return i >= 0 ? i : groupNames.push(name) - 1;
+    });
+    pixels.set(s.pixels.subarray(0, s.count * n), at * n);
+    labels?.set(s.labels!.subarray(0, s.count * LABELS_PER_IMAGE), at * LABELS_PER_IMAGE);
+    for (let i = 0; i < s.count; i++) groups[at + i] = map[s.groups[i]!]!;
+    at += s.count;
+  }
+  return { size, count, pixels, labels, groups, groupNames };
+}

@@ -13,7 +13,7 @@ import { AU_COUNT, AU_ORDER } from '../data/aus.js';
 import { DISFA_SUBJECTS } from '../data/folds.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { AU_ORDER_LIST, ensureDir, factorRanges, generatorInfo, prepareOutput, writeJson, writeJsonLines } from './dataset-common.js';
-import { auSequence, FRAME_RATE, labelOf } from './episodes.js';
+import { auSequence, FRAME_RATE, independentAuSequence, labelOf } from './episodes.js';
 import { subjectIdentity, subjectSeed } from './identity.js';
 import { nuisanceTrack } from './nuisance-track.js';
 import { renderAll, type RenderJob } from './render-pool.js';
@@ -25,6 +25,8 @@ export interface DisfaOptions {
   subjects?: readonly string[];
   seed: number;
   nuisance: boolean;
+  /** 'disfa' (default): spontaneous, co-occurring episodes; 'independent': every AU on its own (see `independentAuSequence`). */
+  episodes?: EpisodeStyle;
   workers?: number;
   force?: boolean;
   /** Package version for the manifest. */
@@ -43,10 +45,15 @@ export interface DisfaSummary {
   anyAu: number;
 }
 
+export type EpisodeStyle = 'disfa' | 'independent';
+export const EPISODE_STYLES: readonly EpisodeStyle[] = ['disfa', 'independent'];
+
 export const frameFile = (frame: number) => `${String(frame).padStart(5, '0')}.png`;
 
 export async function writeDisfa(opts: DisfaOptions): Promise<DisfaSummary> {
   const subjects = [...(opts.subjects ?? DISFA_SUBJECTS)];
+  const episodes = opts.episodes ?? 'disfa';
+  if (!EPISODE_STYLES.includes(episodes)) throw new Error(`episodes must be one of ${EPISODE_STYLES.join(', ')}, got ${String(episodes)}`);
   prepareOutput(opts.out, opts.force ?? false);
   const jobs: RenderJob[] = [];
   const ge1 = new Array<number>(AU_COUNT).fill(0);
@@ -57,7 +64,7 @@ export async function writeDisfa(opts: DisfaOptions): Promise<DisfaSummary> {
   ensureDir(join(opts.out, 'truth'));
   for (const subject of subjects) {
     const identity = subjectIdentity(subject);
-    const aus = auSequence(subject, opts.frames, opts.seed);
+    const aus = (episodes === 'independent' ? independentAuSequence : auSequence)(subject, opts.frames, opts.seed);
     const nuisance = nuisanceTrack(subject, opts.frames, opts.seed, opts.nuisance);
     const labelDir = join(opts.out, 'ActionUnit_Labels', subject);
     const frameDir = join(opts.out, 'Frames', subject);
@@ -103,6 +110,7 @@ export async function writeDisfa(opts: DisfaOptions): Promise<DisfaSummary> {
     kind: 'disfa',
     generator: generatorInfo(opts.version),
     seed: opts.seed,
+    episodes,
     size: opts.size,
     frames: opts.frames,
     frameRate: FRAME_RATE,

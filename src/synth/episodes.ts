@@ -159,3 +159,40 @@ export function auSequence(subject: string, frames: number, seed: number): Float
 export function labelOf(intensity: number): number {
   return Math.min(5, Math.max(0, Math.round(intensity)));
 }
+
+/**
+ * AU time courses in which every AU has its own episodes, independent of the others, with peaks
+ * spread evenly over 0.5–5: the "posed" counterpart of `auSequence`. In spontaneous data AUs
+ * co-occur (AU5 with AU1 + AU2, AU6 with AU12) and high intensities are rare, so an estimator
+ * trained on it alone learns to read an AU from its companions (docs/decisions.md, H_est); frames
+ * of the same people where each AU moves on its own break that shortcut. Each AU is active
+ * (≥ 0.5) in roughly a third of the frames; any mix of AUs occurs. Same frame-major layout.
+ */
+export function independentAuSequence(subject: string, frames: number, seed: number): Float64Array {
+  const out = new Float64Array(frames * AU_COUNT);
+  for (let i = 0; i < AU_COUNT; i++) {
+    const rng = new Rng(mixSeed('independent-episodes', seed, subject, i));
+    let t = rng.exponential(40);
+    while (t < frames) {
+      const e: Event = {
+        au: 0,
+        start: t,
+        onset: 3 + rng.exponential(4),
+        apex: 6 + rng.exponential(14),
+        offset: 3 + rng.exponential(5),
+        peak: rng.uniform(0.5, 5),
+        wobble: rng.uniform(0, 0.1),
+        phase: rng.uniform(0, Math.PI * 2),
+      };
+      const to = Math.min(frames, Math.ceil(e.start + e.onset + e.apex + e.offset) + 1);
+      for (let f = Math.max(0, Math.floor(e.start)); f < to; f++) {
+        const v = eventValue(e, f);
+        const k = f * AU_COUNT + i;
+        if (v > out[k]!) out[k] = v;
+      }
+      t = to + rng.exponential(40);
+    }
+  }
+  for (let k = 0; k < out.length; k++) out[k] = Math.round(Math.min(5, out[k]!) * 1e4) / 1e4;
+  return out;
+}

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { parseAuAssignment, parseIdentity, register } from '../../src/cli/synth.js';
 import { UserError } from '../../src/errors.js';
+import { independentAuSequence } from '../../src/synth/episodes.js';
 import { readImage } from '../../src/io/image.js';
 import { tempDir } from './temp.js';
 
@@ -48,6 +49,16 @@ describe('aueditnet synth', () => {
     }
     expect(existsSync(join(out, 'Frames', 'SN002', '00004.png'))).toBe(true);
     expect(printed).toMatch(/^wrote 2 subjects × 4 frames \(16 px\)/);
+    expect(JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')).episodes).toBe('disfa');
+  });
+
+  it('disfa --episodes independent writes the independent-AU labels and records the style', async () => {
+    const out = join(root, 'indep');
+    await run('synth', 'disfa', '--out', out, '--size', '16', '--frames', '3', '--subjects', 'SN001', '--workers', '0', '--episodes', 'independent', '--quiet');
+    expect(JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')).episodes).toBe('independent');
+    const truth = readFileSync(join(out, 'truth', 'SN001.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).aus as number[]);
+    expect(truth.flat()).toEqual(Array.from(independentAuSequence('SN001', 3, 0)));
+    await expect(run('synth', 'disfa', '--out', join(root, 'z'), '--episodes', 'posed', '--quiet')).rejects.toThrow(/--episodes must be one of disfa, independent, got "posed"/);
   });
 
   it('turns bad input into one-line user errors', async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AU_COUNT, AU_ORDER, auIndex } from '../../src/data/aus.js';
 import { DISFA_SUBJECTS } from '../../src/data/folds.js';
-import { auSequence, labelOf } from '../../src/synth/episodes.js';
+import { auSequence, independentAuSequence, labelOf } from '../../src/synth/episodes.js';
 import { nuisanceTrack } from '../../src/synth/nuisance-track.js';
 
 const FRAMES = 600;
@@ -74,5 +74,53 @@ describe('DISFA-like AU episodes', () => {
     }
     expect(new Set(track.map((n) => n.yaw)).size).toBeGreaterThan(100);
     expect(new Set(nuisanceTrack('SN010', 50, 1, false).map((n) => JSON.stringify(n))).size).toBe(1);
+  });
+});
+
+describe('independent AU episodes (posed-style frames)', () => {
+  const N = 2400;
+  const ind = DISFA_SUBJECTS.slice(0, 6).map((s) => independentAuSequence(s, N, 0));
+  const at = (seq: Float64Array, f: number, i: number) => seq[f * AU_COUNT + i]!;
+
+  it('is a pure function of subject, length and seed, with truth in [0, 5]', () => {
+    expect(independentAuSequence('SN003', 300, 5)).toEqual(independentAuSequence('SN003', 300, 5));
+    expect(independentAuSequence('SN003', 300, 5)).not.toEqual(independentAuSequence('SN003', 300, 6));
+    for (const seq of ind) for (const v of seq) expect(v >= 0 && v <= 5).toBe(true);
+  });
+
+  it('makes every AU active in about a third of the frames, with high intensities common', () => {
+    for (let i = 0; i < AU_COUNT; i++) {
+      let on = 0, high = 0;
+      for (const seq of ind) for (let f = 0; f < N; f++) {
+        const l = labelOf(at(seq, f, i));
+        if (l >= 1) on++;
+        if (l >= 3) high++;
+      }
+      expect(on / (N * ind.length), `AU${AU_ORDER[i]}`).toBeGreaterThan(0.25);
+      expect(on / (N * ind.length), `AU${AU_ORDER[i]}`).toBeLessThan(0.55);
+      expect(high / (N * ind.length), `AU${AU_ORDER[i]}`).toBeGreaterThan(0.1);
+    }
+  });
+
+  it('moves AUs independently: AU6 and AU12 (and AU1 and AU2) are uncorrelated, unlike in the DISFA-like episodes', () => {
+    const corr = (seqs: Float64Array[], frames: number, a: number, b: number) => {
+      const xs: number[] = [], ys: number[] = [];
+      for (const seq of seqs) for (let f = 0; f < frames; f++) {
+        xs.push(at(seq, f, auIndex(a)));
+        ys.push(at(seq, f, auIndex(b)));
+      }
+      const mean = (v: number[]) => v.reduce((s, x) => s + x, 0) / v.length;
+      const mx = mean(xs), my = mean(ys);
+      let sxy = 0, sxx = 0, syy = 0;
+      xs.forEach((x, k) => {
+        sxy += (x - mx) * (ys[k]! - my);
+        sxx += (x - mx) ** 2;
+        syy += (ys[k]! - my) ** 2;
+      });
+      return sxy / Math.sqrt(sxx * syy);
+    };
+    expect(Math.abs(corr(ind, N, 6, 12))).toBeLessThan(0.1);
+    expect(Math.abs(corr(ind, N, 1, 2))).toBeLessThan(0.1);
+    expect(corr(seqs, FRAMES, 6, 12)).toBeGreaterThan(0.4);
   });
 });
