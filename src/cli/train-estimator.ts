@@ -48,15 +48,15 @@ async function run(kind: Extract<EstimatorKind, 'fpre' | 'hest'>, o: Options): P
   const schedule = scheduleFromOptions(o, lr, steps, (m) => new UserError(m));
   const runtime = await initRuntime();
   const ds = await openDisfa(o.data);
-  const load = async (subjects: string[], what: string) => {
-    const total = disfaFrameCount(ds, subjects, { every });
+  const load = async (from: typeof ds, subjects: string[], what: string) => {
+    const total = disfaFrameCount(from, subjects, { every });
     const bar = progress(`loading ${what} frames`, total, { quiet: o.quiet });
-    const set = await imageSetFromDisfa(ds, subjects, { every, onProgress: (d) => bar.update(d) });
+    const set = await imageSetFromDisfa(from, subjects, { every, onProgress: (d) => bar.update(d) });
     bar.stop();
     return set;
   };
   const subjects = foldSubjects(ds, fold, o.data, true);
-  const main = await load(subjects.train, 'training');
+  const main = await load(ds, subjects.train, 'training');
   // extra sets add frames of the fold's training subjects only; their test subjects are never read
   const extras: Array<{ root: string; manifest: unknown; trainSubjects: string[]; trainImages: number }> = [];
   const parts = [main];
@@ -65,16 +65,13 @@ async function run(kind: Extract<EstimatorKind, 'fpre' | 'hest'>, o: Options): P
     const present = new Set(eds.subjects.map((s) => s.id));
     const extraTrain = fold.train.filter((s) => present.has(s));
     if (extraTrain.length === 0) throw new UserError(`--extra ${dir} holds none of fold ${fold.fold}'s training subjects (${fold.train.join(' ')})`);
-    const total = disfaFrameCount(eds, extraTrain, { every });
-    const bar = progress(`loading extra training frames (${dir})`, total, { quiet: o.quiet });
-    const set = await imageSetFromDisfa(eds, extraTrain, { every, onProgress: (d) => bar.update(d) });
-    bar.stop();
+    const set = await load(eds, extraTrain, `extra training (${dir})`);
     if (set.size !== main.size) throw new UserError(`--extra ${dir} has ${set.size}-px frames, --data ${o.data} has ${main.size}-px frames`);
     parts.push(set);
     extras.push({ root: dir, manifest: eds.manifest, trainSubjects: extraTrain, trainImages: set.count });
   }
   const train = parts.length > 1 ? concatImageSets(parts) : main;
-  const test = await load(subjects.test, 'test');
+  const test = await load(ds, subjects.test, 'test');
   mkdirSync(o.out, { recursive: true });
   const bar = progress(`training ${kind}`, steps, { quiet: o.quiet });
   const t0 = performance.now();
