@@ -4,7 +4,7 @@
  * speech-like lip parting and a per-subject resting mouth. Most frames of most AUs stay at 0, as in
  * DISFA. Values are continuous truth; the label files hold their rounded values.
  */
-import { AU_COUNT, auIndex } from '../data/aus.js';
+import { AU_COUNT, AU_ORDER, auIndex } from '../data/aus.js';
 import { mixSeed, Rng } from '../data/random.js';
 
 interface Member {
@@ -141,16 +141,23 @@ export function auSequence(subject: string, frames: number, seed: number): Float
   const out = new Float64Array(frames * AU_COUNT);
   const i25 = auIndex(25);
   for (let f = 0; f < frames; f++) out[f * AU_COUNT + i25] = temp.restingLips;
-  for (const e of events) {
-    const i = auIndex(e.au);
-    const from = Math.max(0, Math.floor(e.start));
-    const to = Math.min(frames, Math.ceil(e.start + e.onset + e.apex + e.offset) + 1);
-    for (let f = from; f < to; f++) {
-      const v = eventValue(e, f);
-      const k = f * AU_COUNT + i;
-      if (v > out[k]!) out[k] = v;
-    }
+  for (const e of events) addEvent(out, e, auIndex(e.au), frames);
+  return roundTruth(out);
+}
+
+/** Lays an event's time course over AU column i (overlapping events keep the larger value); returns the frame after its end. */
+function addEvent(out: Float64Array, e: Event, i: number, frames: number): number {
+  const to = Math.min(frames, Math.ceil(e.start + e.onset + e.apex + e.offset) + 1);
+  for (let f = Math.max(0, Math.floor(e.start)); f < to; f++) {
+    const v = eventValue(e, f);
+    const k = f * AU_COUNT + i;
+    if (v > out[k]!) out[k] = v;
   }
+  return to;
+}
+
+/** Clips to 5 and rounds to 1e-4, so truth files reproduce the values exactly. */
+function roundTruth(out: Float64Array): Float64Array {
   for (let k = 0; k < out.length; k++) out[k] = Math.round(Math.min(5, out[k]!) * 1e4) / 1e4;
   return out;
 }
@@ -175,7 +182,7 @@ export function independentAuSequence(subject: string, frames: number, seed: num
     let t = rng.exponential(40);
     while (t < frames) {
       const e: Event = {
-        au: 0,
+        au: AU_ORDER[i]!,
         start: t,
         onset: 3 + rng.exponential(4),
         apex: 6 + rng.exponential(14),
@@ -184,15 +191,8 @@ export function independentAuSequence(subject: string, frames: number, seed: num
         wobble: rng.uniform(0, 0.1),
         phase: rng.uniform(0, Math.PI * 2),
       };
-      const to = Math.min(frames, Math.ceil(e.start + e.onset + e.apex + e.offset) + 1);
-      for (let f = Math.max(0, Math.floor(e.start)); f < to; f++) {
-        const v = eventValue(e, f);
-        const k = f * AU_COUNT + i;
-        if (v > out[k]!) out[k] = v;
-      }
-      t = to + rng.exponential(40);
+      t = addEvent(out, e, i, frames) + rng.exponential(40);
     }
   }
-  for (let k = 0; k < out.length; k++) out[k] = Math.round(Math.min(5, out[k]!) * 1e4) / 1e4;
-  return out;
+  return roundTruth(out);
 }
