@@ -5,7 +5,8 @@ import { disfaFold } from '../data/folds.js';
 import { foldSubjects } from './foldLatents.js';
 import { UserError } from '../errors.js';
 import { evaluateFpre, evaluateHest } from '../estimators/evaluate.js';
-import { disfaFrameCount, imageSetFromDisfa } from '../estimators/loadImageSet.js';
+import { disfaFrameCount, imageSetFromDisfa, imageSetFromPool } from '../estimators/loadImageSet.js';
+import { poolOverlap, readPoolIdentities, readPoolManifest } from '../estimators/poolIdentities.js';
 import { concatImageSets } from '../estimators/imageSet.js';
 import { defaultConfig, saveEstimator, type EstimatorKind } from '../estimators/model.js';
 import { trainEstimator } from '../estimators/train.js';
@@ -32,6 +33,8 @@ interface Options {
   decayFrom?: string;
   lrFinal?: string;
   extra: string[];
+  pool?: string;
+  poolIdentities?: string;
 }
 
 function positiveNumber(name: string, v: string): number {
@@ -69,6 +72,23 @@ async function run(kind: Extract<EstimatorKind, 'fpre' | 'hest'>, o: Options): P
     if (set.size !== main.size) throw new UserError(`--extra ${dir} has ${set.size}-px frames, --data ${o.data} has ${main.size}-px frames`);
     parts.push(set);
     extras.push({ root: dir, manifest: eds.manifest, trainSubjects: extraTrain, trainImages: set.count });
+  }
+  // pool identities are other people than every DISFA-layout subject (checked, not assumed); this
+  // departs from DESIGN §4's "training subjects only", so the record names it and reports keep it apart
+  let poolRecord: { root: string; manifest: unknown; identities: number; images: number } | undefined;
+  if (o.pool) {
+    const ids = await readPoolIdentities(o.pool);
+    const n = o.poolIdentities === undefined ? ids.length : positiveInt('pool-identities', o.poolIdentities);
+    if (n > ids.length) throw new UserError(`--pool-identities ${n}: ${o.pool} holds ${ids.length} identities`);
+    const clash = poolOverlap(ids.slice(0, n), ds.manifest);
+    if (clash) throw new UserError(`--pool ${o.pool}: identity ${clash.index} is subject ${clash.subject} of ${o.data}; a pool must not hold the data set's subjects`);
+    const manifest = await readPoolManifest(o.pool);
+    const bar = progress('loading pool images', n * manifest.perIdentity, { quiet: o.quiet });
+    const set = await imageSetFromPool(o.pool, { from: 0, to: n }, { onProgress: (d) => bar.update(d) });
+    bar.stop();
+    if (set.size !== main.size) throw new UserError(`--pool ${o.pool} has ${set.size}-px images, --data ${o.data} has ${main.size}-px frames`);
+    parts.push(set);
+    poolRecord = { root: o.pool, manifest, identities: n, images: set.count };
   }
   const train = parts.length > 1 ? concatImageSets(parts) : main;
   const test = await load(ds, subjects.test, 'test');
@@ -110,8 +130,8 @@ async function run(kind: Extract<EstimatorKind, 'fpre' | 'hest'>, o: Options): P
         })();
   await saveEstimator(o.out, estimator, {
     training: {
-      command: `aueditnet train ${kind} --data ${o.data} --fold ${o.fold} --out ${o.out} --steps ${steps} --batch ${batch} --lr ${lr} --seed ${seed} --every ${every}${o.jitter ? ' --jitter' : ''}${o.affine ? ' --affine' : ''}${o.blur ? ' --blur' : ''}${o.balance ? ' --balance' : ''}${schedule ? ` --decay-from ${schedule.decayFrom} --lr-final ${schedule.lrFinal}` : ''}${o.extra.map((d) => ` --extra ${d}`).join('')}`,
-      data: { root: o.data, manifest: ds.manifest, trainSubjects: subjects.train, testSubjects: subjects.test, trainImages: train.count, testImages: test.count, ...(extras.length ? { extra: extras } : {}) },
+      command: `aueditnet train ${kind} --data ${o.data} --fold ${o.fold} --out ${o.out} --steps ${steps} --batch ${batch} --lr ${lr} --seed ${seed} --every ${every}${o.jitter ? ' --jitter' : ''}${o.affine ? ' --affine' : ''}${o.blur ? ' --blur' : ''}${o.balance ? ' --balance' : ''}${schedule ? ` --decay-from ${schedule.decayFrom} --lr-final ${schedule.lrFinal}` : ''}${o.extra.map((d) => ` --extra ${d}`).join('')}${o.pool ? ` --pool ${o.pool}${o.poolIdentities ? ` --pool-identities ${o.poolIdentities}` : ''}` : ''}`,
+      data: { root: o.data, manifest: ds.manifest, trainSubjects: subjects.train, testSubjects: subjects.test, trainImages: train.count, testImages: test.count, ...(extras.length ? { extra: extras } : {}), ...(poolRecord ? { pool: poolRecord } : {}) },
       steps: result.step,
       wallSeconds: Math.round(wallSeconds),
       backend: runtime.backend,
@@ -143,6 +163,8 @@ export function register(train: Command): void {
       .option('--blur', 'per-image blur of random strength (up to a σ = 1.5 px Gaussian), so that soft generated faces read like renders')
       .option('--affine', 'per-image zoom (0.92–1.10 on each axis) and ±2 px shift, against overfitting the training faces\' shapes')
       .option('--extra <dir>', 'another DISFA-layout set (e.g. `synth disfa --episodes independent`) whose frames of the fold\'s training subjects are added to the training images; repeatable', (v: string, prev: string[]) => [...prev, v], [] as string[])
+      .option('--pool <dir>', 'also train on the images of a `synth pool` folder (other identities than every subject of --data, checked): more faces than the 18 training subjects, but outside DESIGN §4\'s "training subjects only" — a diagnostic, recorded as such')
+      .option('--pool-identities <n>', 'use only the first n identities of --pool')
       .option('--resume', 'continue from <out>/checkpoint.safetensors')
       .option('--quiet', 'no progress output');
     addScheduleOptions(cmd);
