@@ -12,6 +12,7 @@ import { LABELS_PER_IMAGE } from '../estimators/imageSet.js';
 import { estimatorFiles, loadEstimator } from '../estimators/model.js';
 import { auScores, type AuScores } from '../eval/auMetrics.js';
 import { applyOffsets, calibrationPlan, personOffsets } from '../eval/personCalibration.js';
+import { restReadings } from '../eval/restReadings.js';
 import { ORACLE_LEVELS, oracleCurve, type OracleCurveRow } from '../eval/oracleCurve.js';
 import { imageToTensorData, type RgbImage } from '../io/image.js';
 import { subjectFace } from '../synth/subjectFace.js';
@@ -86,6 +87,7 @@ async function run(o: Options): Promise<void> {
   const s = auScores(rows(set.labels!), rows(pred));
   const cal: AuScores | null = plan ? auScores(rows(set.labels!), rows(applyOffsets(pred, set.groups, LABELS_PER_IMAGE, personOffsets(pred, set.groups, LABELS_PER_IMAGE, plan)))) : null;
   const active = activeShare(set.labels!);
+  const rest = restReadings(set.labels!, pred, set.groups, test.length, LABELS_PER_IMAGE);
   let curve: OracleCurveRow[] | null = null;
   if (o.oracle) {
     curve = oracleCurve(
@@ -111,6 +113,11 @@ async function run(o: Options): Promise<void> {
     iccUndefined: s.iccUndefined,
     meanMse: s.meanMse,
     perAu: s.perAu.map((a, j) => ({ ...a, activeShare: active[j] })),
+    restReadings: {
+      method: "per test subject, the mean estimate of each AU over that subject's frames labelled 0 for it (null: none); 0 for a reader free of identity offsets",
+      perSubject: Object.fromEntries(test.map((id, g) => [id, rest.means[g]])),
+      worst: AU_ORDER.map((au, j) => ({ au, reading: rest.worst[j], subject: rest.worstGroup[j]! >= 0 ? test[rest.worstGroup[j]!] : null })),
+    },
     ...(plan && cal
       ? {
           calibrated: {
@@ -141,6 +148,13 @@ async function run(o: Options): Promise<void> {
         ]
       : []),
     `| label ≥ 1 | ${active.map((v) => `${(v * 100).toFixed(1)} %`).join(' | ')} | |`,
+    '',
+    'Rest readings: per test subject, the mean estimate of each AU over its frames labelled 0 for that AU (identity offsets; – = never at 0).',
+    '',
+    `| subject | ${AU_ORDER.join(' | ')} |`,
+    `|---|${AU_ORDER.map(() => '---|').join('')}`,
+    ...test.map((id, g) => `| ${id} | ${rest.means[g]!.map((v) => (v === null ? '–' : num(v, 2))).join(' | ')} |`),
+    `| largest | ${rest.worst.map((v, j) => (rest.worstGroup[j]! < 0 ? '–' : `${num(v, 2)} (${test[rest.worstGroup[j]!]})`)).join(' | ')} |`,
     '',
     plan
       ? `Calibrated: per test subject, its ${plan.percentile}th-percentile estimate is subtracted for AU ${AU_ORDER.filter((_, j) => plan.calibrated[j]).join(', ')} (each training subject is at rest for these in ≥ ${2 * plan.percentile} % of its frames); ${AU_ORDER.filter((_, j) => !plan.calibrated[j]).join(', ') || 'no AU'} left as estimated.`

@@ -67,6 +67,18 @@ describe('aueditnet eval-hest', () => {
     });
     expect(r.stdout).toContain(`| MSE | ${want.perAu.map((a) => a.mse.toFixed(3)).join(' | ')} | ${want.meanMse.toFixed(3)} |`);
     expect(readFileSync(join(out, 'hest-report.md'), 'utf8')).toContain('| ICC |');
+    // rest readings by hand: SN029 (rows 8–15), each AU's mean estimate over its label-0 frames
+    const est2 = loadEstimator(model, 'hest');
+    const pred = predictSet(est2, set);
+    est2.params.dispose();
+    const rest = (rep as unknown as { restReadings: { perSubject: Record<string, Array<number | null>> } }).restReadings;
+    for (let j = 0; j < 12; j++) {
+      const rows = [8, 9, 10, 11, 12, 13, 14, 15].filter((i) => set.labels![i * 12 + j] === 0);
+      const got = rest.perSubject['SN029']![j];
+      if (rows.length === 0) expect(got).toBeNull();
+      else expect(got).toBeCloseTo(rows.reduce((a, i) => a + pred[i * 12 + j]!, 0) / rows.length, 5);
+    }
+    expect(r.stdout).toMatch(/\| SN029 \|/);
   }, 120_000);
 
   it('--calibrate subtracts each test subject\'s own percentile from the AUs the training labels allow', async () => {
