@@ -1,6 +1,7 @@
 import type { DisfaDataset } from '../data/disfa.js';
 import { fileError } from '../errors.js';
 import { readImage } from '../io/image.js';
+import { readJsonLines } from '../io/jsonLines.js';
 import { LABELS_PER_IMAGE, type ImageSet } from './imageSet.js';
 
 export interface LoadOptions {
@@ -84,29 +85,16 @@ interface PoolLabel {
  * identities in [from, to): groups are identities, labels their AU vectors.
  */
 export async function imageSetFromPool(root: string, range: { from: number; to: number }, opts: LoadOptions = {}): Promise<ImageSet> {
-  const { readFile } = await import('node:fs/promises');
   const { join } = await import('node:path');
   const labelsFile = join(root, 'labels.jsonl');
-  let text: string;
-  try {
-    text = await readFile(labelsFile, 'utf8');
-  } catch {
-    throw fileError(labelsFile, 'no such file; a pool folder comes from `aueditnet synth pool`');
-  }
   const rows: PoolLabel[] = [];
-  text.split('\n').forEach((line, i) => {
-    if (!line.trim()) return;
-    let r: PoolLabel;
-    try {
-      r = JSON.parse(line) as PoolLabel;
-    } catch {
-      throw fileError(labelsFile, `line ${i + 1} is not JSON`);
-    }
+  for (const { line, value } of await readJsonLines(labelsFile, 'a pool folder comes from `aueditnet synth pool`')) {
+    const r = value as PoolLabel;
     if (typeof r.file !== 'string' || !Number.isInteger(r.identity) || !Array.isArray(r.aus) || r.aus.length !== LABELS_PER_IMAGE) {
-      throw fileError(labelsFile, `line ${i + 1} lacks file / identity / 12 aus`);
+      throw fileError(labelsFile, `line ${line} lacks file / identity / 12 aus`);
     }
     if (r.identity >= range.from && r.identity < range.to) rows.push(r);
-  });
+  }
   if (rows.length === 0) throw fileError(labelsFile, `has no images of identities ${range.from}–${range.to - 1}`);
   const ids = [...new Set(rows.map((r) => r.identity))].sort((a, b) => a - b);
   const groupOf = new Map(ids.map((id, g) => [id, g]));

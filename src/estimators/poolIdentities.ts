@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileError } from '../errors.js';
+import { readJsonLines } from '../io/jsonLines.js';
 
 /** One line of a `synth pool` folder's identities.jsonl. */
 export interface PoolIdentity {
@@ -11,27 +12,15 @@ export interface PoolIdentity {
 
 export async function readPoolIdentities(root: string): Promise<PoolIdentity[]> {
   const file = join(root, 'identities.jsonl');
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch {
-    throw fileError(file, 'no such file; a pool folder comes from `aueditnet synth pool`');
-  }
   const out: PoolIdentity[] = [];
-  text.split('\n').forEach((line, i) => {
-    if (!line.trim()) return;
-    let r: PoolIdentity;
-    try {
-      r = JSON.parse(line) as PoolIdentity;
-    } catch {
-      throw fileError(file, `line ${i + 1} is not JSON`);
-    }
+  for (const { line, value } of await readJsonLines(file, 'a pool folder comes from `aueditnet synth pool`')) {
+    const r = value as PoolIdentity;
     if (!Number.isInteger(r.index) || typeof r.seed !== 'number' || typeof r.identity !== 'object' || r.identity === null) {
-      throw fileError(file, `line ${i + 1} lacks index / seed / identity`);
+      throw fileError(file, `line ${line} lacks index / seed / identity`);
     }
-    if (r.index !== out.length) throw fileError(file, `line ${i + 1} has index ${r.index}, expected ${out.length}`);
+    if (r.index !== out.length) throw fileError(file, `line ${line} has index ${r.index}, expected ${out.length}`);
     out.push(r);
-  });
+  }
   if (out.length === 0) throw fileError(file, 'lists no identities');
   return out;
 }

@@ -3,9 +3,9 @@
  * set, 8-bit in memory) and, row for row, the standardised render code of each image
  * (synthCode.ts) built from identities.jsonl and the nuisance in labels.jsonl.
  */
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileError } from '../errors.js';
+import { readJsonLines } from '../io/jsonLines.js';
 import { imageSetFromPool, type LoadOptions } from '../estimators/loadImageSet.js';
 import type { ImageSet } from '../estimators/imageSet.js';
 import { asIdentity, type Identity } from '../synth/identity.js';
@@ -20,25 +20,7 @@ export interface PairData {
   identities: Int32Array;
 }
 
-async function jsonLines(file: string, hint: string): Promise<unknown[]> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch {
-    throw fileError(file, `no such file; ${hint}`);
-  }
-  return text
-    .split('\n')
-    .map((line, i) => [line, i] as const)
-    .filter(([line]) => line.trim())
-    .map(([line, i]) => {
-      try {
-        return JSON.parse(line) as unknown;
-      } catch {
-        throw fileError(file, `line ${i + 1} is not JSON`);
-      }
-    });
-}
+const jsonLines = async (file: string, hint: string): Promise<unknown[]> => (await readJsonLines(file, hint)).map((l) => l.value);
 
 /** Number of identities in a pool folder (from identities.jsonl). */
 export async function poolIdentityCount(root: string): Promise<number> {
