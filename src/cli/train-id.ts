@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
-import { mkdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileError, UserError } from '../errors.js';
+import { mkdirSync } from 'node:fs';
+import { UserError } from '../errors.js';
 import { auInvariance } from '../estimators/auInvariance.js';
 import { verification } from '../estimators/evaluate.js';
 import { imageSetFromPool } from '../estimators/loadImageSet.js';
+import { readPoolManifest } from '../estimators/poolIdentities.js';
 import { defaultConfig, saveEstimator } from '../estimators/model.js';
 import { trainEstimator } from '../estimators/train.js';
 import { initRuntime } from '../runtime/index.js';
@@ -32,21 +32,14 @@ function int(name: string, v: string, min: number): number {
 async function run(o: Options): Promise<void> {
   if (o.net !== 'fid' && o.net !== 'idmetric') throw new UserError(`--net ${o.net}: expected fid (F_id, ArcFace, the editor's ID loss) or idmetric (the separate ID metric)`);
   const kind = o.net;
-  const manifestPath = path.join(o.data, 'manifest.json');
-  let manifest: { kind?: string; identities?: number; perIdentity?: number };
-  try {
-    manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as typeof manifest;
-  } catch {
-    throw fileError(manifestPath, 'missing or not JSON; --data must be a folder written by `aueditnet synth pool`');
-  }
-  if (manifest.kind !== 'pool' || !Number.isInteger(manifest.identities)) throw fileError(manifestPath, 'is not a SynthFACS pool manifest');
-  const total = manifest.identities!;
+  const manifest = await readPoolManifest(o.data);
+  const total = manifest.identities;
   const holdout = int('holdout', o.holdout, 2);
   if (holdout >= total) throw new UserError(`--holdout ${holdout}: the pool has only ${total} identities`);
   const steps = int('steps', o.steps, 1), batch = int('batch', o.batch, 2), seed = Number(o.seed), lr = Number(o.lr);
   const runtime = await initRuntime();
   const load = async (from: number, to: number, what: string) => {
-    const bar = progress(`loading ${what} images`, (to - from) * (manifest.perIdentity ?? 1), { quiet: o.quiet });
+    const bar = progress(`loading ${what} images`, (to - from) * manifest.perIdentity, { quiet: o.quiet });
     const set = await imageSetFromPool(o.data, { from, to }, { onProgress: (d) => bar.update(d) });
     bar.stop();
     return set;

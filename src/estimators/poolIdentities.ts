@@ -60,8 +60,10 @@ export function poolOverlap(pool: readonly PoolIdentity[], disfaManifest: Readon
   return null;
 }
 
-/** A pool folder's manifest.json (`perIdentity` is what progress bars need). */
-export async function readPoolManifest(root: string): Promise<Record<string, unknown> & { perIdentity: number }> {
+export type PoolManifest = Record<string, unknown> & { identities: number; perIdentity: number };
+
+/** A pool folder's manifest.json, with the counts loaders and progress bars need. */
+export async function readPoolManifest(root: string): Promise<PoolManifest> {
   const file = join(root, 'manifest.json');
   let m: Record<string, unknown>;
   try {
@@ -69,6 +71,8 @@ export async function readPoolManifest(root: string): Promise<Record<string, unk
   } catch {
     throw fileError(file, 'missing or not JSON; a pool folder comes from `aueditnet synth pool`');
   }
-  if (m['kind'] !== 'pool' || !Number.isInteger(m['perIdentity'])) throw fileError(file, 'is not a `synth pool` manifest (kind "pool", integer perIdentity)');
-  return m as Record<string, unknown> & { perIdentity: number };
+  if (m['kind'] !== 'pool' || !Number.isInteger(m['identities']) || !Number.isInteger(m['perIdentity'])) {
+    throw fileError(file, 'is not a `synth pool` manifest (kind "pool", integer identities and perIdentity)');
+  }
+  return m as PoolManifest;
 }
