@@ -11,6 +11,7 @@ import { concatImageSets } from '../estimators/imageSet.js';
 import { defaultConfig, saveEstimator, type EstimatorKind } from '../estimators/model.js';
 import { trainEstimator } from '../estimators/train.js';
 import { initRuntime } from '../runtime/index.js';
+import { checkpointStep } from '../nn/trainLoop.js';
 import { progress } from './progress.js';
 import { addScheduleOptions, positiveInt } from './args.js';
 import { scheduleFromOptions } from '../nn/lrSchedule.js';
@@ -93,7 +94,9 @@ async function run(kind: Extract<EstimatorKind, 'fpre' | 'hest'>, o: Options): P
   const train = parts.length > 1 ? concatImageSets(parts) : main;
   const test = await load(ds, subjects.test, 'test');
   mkdirSync(o.out, { recursive: true });
-  const bar = progress(`training ${kind}`, steps, { quiet: o.quiet });
+  // a resumed run's bar starts at its checkpoint, so rate and ETA count only this process's steps
+  const initial = o.resume ? checkpointStep(o.out) : 0;
+  const bar = progress(`training ${kind}`, steps, { quiet: o.quiet, initial });
   const t0 = performance.now();
   const { estimator, result } = await trainEstimator({
     kind,
@@ -110,7 +113,7 @@ async function run(kind: Extract<EstimatorKind, 'fpre' | 'hest'>, o: Options): P
     blur: o.blur,
     balance: o.balance,
     schedule,
-    onStep: (step, logs) => bar.update(step, { loss: logs['loss']!.toFixed(4), 'img/s': ((batch * (kind === 'fpre' ? 2 : 1) * step) / ((performance.now() - t0) / 1000)).toFixed(1) }),
+    onStep: (step, logs) => bar.update(step, { loss: logs['loss']!.toFixed(4), 'img/s': ((batch * (kind === 'fpre' ? 2 : 1) * (step - initial)) / ((performance.now() - t0) / 1000)).toFixed(1) }),
   });
   bar.stop();
   if (result.stoppedBy === 'signal') {

@@ -8,6 +8,7 @@ import { readPoolManifest } from '../estimators/poolIdentities.js';
 import { defaultConfig, saveEstimator } from '../estimators/model.js';
 import { trainEstimator } from '../estimators/train.js';
 import { initRuntime } from '../runtime/index.js';
+import { checkpointStep } from '../nn/trainLoop.js';
 import { progress } from './progress.js';
 
 interface Options {
@@ -47,7 +48,9 @@ async function run(o: Options): Promise<void> {
   const train = await load(0, total - holdout, 'training');
   const test = await load(total - holdout, total, 'held-out');
   mkdirSync(o.out, { recursive: true });
-  const bar = progress(`training ${kind}`, steps, { quiet: o.quiet });
+  // a resumed run's bar starts at its checkpoint, so rate and ETA count only this process's steps
+  const initial = o.resume ? checkpointStep(o.out) : 0;
+  const bar = progress(`training ${kind}`, steps, { quiet: o.quiet, initial });
   const t0 = performance.now();
   const { estimator, result } = await trainEstimator({
     kind,
@@ -59,7 +62,7 @@ async function run(o: Options): Promise<void> {
     lr,
     seed,
     resume: o.resume,
-    onStep: (step, logs) => bar.update(step, { loss: logs['loss']!.toFixed(3), 'img/s': ((batch * step) / ((performance.now() - t0) / 1000)).toFixed(1) }),
+    onStep: (step, logs) => bar.update(step, { loss: logs['loss']!.toFixed(3), 'img/s': ((batch * (step - initial)) / ((performance.now() - t0) / 1000)).toFixed(1) }),
   });
   bar.stop();
   if (result.stoppedBy === 'signal') {

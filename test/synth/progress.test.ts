@@ -44,6 +44,10 @@ describe('progress', () => {
     t = 10_000;
     p.update(820);
     expect(stream.text).toBe('training: 820/1000 (82.0%), 2.0/s, ETA 1m30s\n');
+    t = 20_000;
+    p.update(1000);
+    p.stop();
+    expect(stream.text.trim().split('\n').pop()).toBe('training: 1000/1000 (resumed at 800) in 20s (10.0/s)');
   });
 
   it('draws a bar with count and rate on a terminal, and nothing when quiet', () => {
