@@ -36,6 +36,7 @@ interface Options {
   extra: string[];
   pool?: string;
   poolIdentities?: string;
+  subjectAdversary?: string;
 }
 
 function positiveNumber(name: string, v: string): number {
@@ -48,6 +49,7 @@ function positiveNumber(name: string, v: string): number {
 async function run(kind: Extract<EstimatorKind, 'fpre' | 'hest'>, o: Options): Promise<void> {
   const fold = disfaFold(Number(o.fold));
   const steps = positiveInt('steps', o.steps), batch = positiveInt('batch', o.batch), seed = Number(o.seed), every = positiveInt('every', o.every);
+  const subjectAdversary = o.subjectAdversary === undefined ? undefined : positiveNumber('subject-adversary', o.subjectAdversary);
   const lr = positiveNumber('lr', o.lr);
   const schedule = scheduleFromOptions(o, lr, steps, (m) => new UserError(m));
   const runtime = await initRuntime();
@@ -113,7 +115,8 @@ async function run(kind: Extract<EstimatorKind, 'fpre' | 'hest'>, o: Options): P
     blur: o.blur,
     balance: o.balance,
     schedule,
-    onStep: (step, logs) => bar.update(step, { loss: logs['loss']!.toFixed(4), 'img/s': ((batch * (kind === 'fpre' ? 2 : 1) * (step - initial)) / ((performance.now() - t0) / 1000)).toFixed(1) }),
+    ...(subjectAdversary ? { subjectAdversary } : {}),
+    onStep: (step, logs) => bar.update(step, { loss: logs['loss']!.toFixed(4), ...(logs['subject'] !== undefined ? { au: logs['au']!.toFixed(4), subject: logs['subject'].toFixed(3) } : {}), 'img/s': ((batch * (kind === 'fpre' ? 2 : 1) * (step - initial)) / ((performance.now() - t0) / 1000)).toFixed(1) }),
   });
   bar.stop();
   if (result.stoppedBy === 'signal') {
@@ -133,7 +136,7 @@ async function run(kind: Extract<EstimatorKind, 'fpre' | 'hest'>, o: Options): P
         })();
   await saveEstimator(o.out, estimator, {
     training: {
-      command: `aueditnet train ${kind} --data ${o.data} --fold ${o.fold} --out ${o.out} --steps ${steps} --batch ${batch} --lr ${lr} --seed ${seed} --every ${every}${o.jitter ? ' --jitter' : ''}${o.affine ? ' --affine' : ''}${o.blur ? ' --blur' : ''}${o.balance ? ' --balance' : ''}${schedule ? ` --decay-from ${schedule.decayFrom} --lr-final ${schedule.lrFinal}` : ''}${o.extra.map((d) => ` --extra ${d}`).join('')}${o.pool ? ` --pool ${o.pool}${o.poolIdentities ? ` --pool-identities ${o.poolIdentities}` : ''}` : ''}`,
+      command: `aueditnet train ${kind} --data ${o.data} --fold ${o.fold} --out ${o.out} --steps ${steps} --batch ${batch} --lr ${lr} --seed ${seed} --every ${every}${o.jitter ? ' --jitter' : ''}${o.affine ? ' --affine' : ''}${o.blur ? ' --blur' : ''}${o.balance ? ' --balance' : ''}${schedule ? ` --decay-from ${schedule.decayFrom} --lr-final ${schedule.lrFinal}` : ''}${o.extra.map((d) => ` --extra ${d}`).join('')}${o.pool ? ` --pool ${o.pool}${o.poolIdentities ? ` --pool-identities ${o.poolIdentities}` : ''}` : ''}${subjectAdversary ? ` --subject-adversary ${subjectAdversary}` : ''}`,
       data: { root: o.data, manifest: ds.manifest, trainSubjects: subjects.train, testSubjects: subjects.test, trainImages: train.count, testImages: test.count, ...(extras.length ? { extra: extras } : {}), ...(poolRecord ? { pool: poolRecord } : {}) },
       steps: result.step,
       wallSeconds: Math.round(wallSeconds),
@@ -171,7 +174,10 @@ export function register(train: Command): void {
       .option('--resume', 'continue from <out>/checkpoint.safetensors')
       .option('--quiet', 'no progress output');
     addScheduleOptions(cmd);
-    if (kind === 'hest') cmd.option('--balance', 'half of each batch: an AU at random, then a frame where it is active (rare AUs in every batch)');
+    if (kind === 'hest') {
+      cmd.option('--balance', 'half of each batch: an AU at random, then a frame where it is active (rare AUs in every batch)');
+      cmd.option('--subject-adversary <lambda>', 'train a head that names the training subject from H_est\'s hidden features, its gradient reversed and scaled by lambda into the trunk, so the AU head cannot lean on who the person is (the head is not shipped)');
+    }
     cmd.action((o: Options) => run(kind, o));
   }
 }

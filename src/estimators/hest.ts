@@ -33,15 +33,24 @@ function basicBlock(p: Params, name: string, x: tf.Tensor4D, width: number, stri
   return tf.relu(h.add(skip)) as tf.Tensor4D;
 }
 
-function single(p: Params, pre: string, cfg: HestConfig, x: tf.Tensor4D, training: boolean): tf.Tensor2D {
+/** The hidden features [B, hidden] the last (linear) layer reads: what a subject adversary sees. */
+export function hestHidden(p: Params, pre: string, cfg: HestConfig, x: tf.Tensor4D, training: boolean): tf.Tensor2D {
   let h = conv(p, `${pre}stem.conv`, x, cfg.stem, 3, { bias: false });
   h = tf.relu(batchNorm(p, `${pre}stem.bn`, h, training)) as tf.Tensor4D;
   cfg.stages.forEach((w, i) => {
     h = basicBlock(p, `${pre}stage.${i}`, h, w, 2, training);
   });
   // a 2×2 average before the head: the 8×8 map flattened would put 80 % of the weights in one layer
-  const z = tf.relu(dense(p, `${pre}head.0`, flatten(tf.avgPool(h, 2, 2, 'valid')), cfg.hidden));
+  return tf.relu(dense(p, `${pre}head.0`, flatten(tf.avgPool(h, 2, 2, 'valid')), cfg.hidden));
+}
+
+/** The AU intensities from the hidden features. */
+export function hestHead(p: Params, pre: string, cfg: HestConfig, z: tf.Tensor2D): tf.Tensor2D {
   return dense(p, `${pre}head.1`, z, cfg.outputs);
+}
+
+function single(p: Params, pre: string, cfg: HestConfig, x: tf.Tensor4D, training: boolean): tf.Tensor2D {
+  return hestHead(p, pre, cfg, hestHidden(p, pre, cfg, x, training));
 }
 
 export function hestForward(p: Params, cfg: HestConfig, x: tf.Tensor4D, training: boolean): tf.Tensor2D {

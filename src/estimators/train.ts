@@ -3,11 +3,13 @@ import { scheduledLr, type LrSchedule } from '../nn/lrSchedule.js';
 import { runTraining, type Resumable, type TrainLoopResult } from '../nn/trainLoop.js';
 import { tf } from '../runtime/tf.js';
 import { type FpreConfig, fpreForward } from './fpre.js';
-import { type HestConfig, hestForward } from './hest.js';
+import { type HestConfig, hestForward, hestHead, hestHidden } from './hest.js';
 import { arcConfigFor } from './idTraining.js';
 import { type IdNetConfig, idForward } from './idnet.js';
 import { batchImages, batchLabels, indicesByGroup, LABELS_PER_IMAGE, type ImageSet } from './imageSet.js';
 import { buildEstimator, type Estimator, type EstimatorConfig, type EstimatorKind } from './model.js';
+import { Params } from '../nn/params.js';
+import { subjectLoss } from './subjectAdversary.js';
 
 /** A resumable uniform stream (splitmix32), so batches continue exactly after --resume. */
 export class BatchRng implements Resumable {
@@ -61,6 +63,11 @@ export interface EstimatorTrainOptions {
   balance?: boolean;
   /** Learning-rate schedule, kept out of the compared config so a run can be extended and given a late decay. */
   schedule?: LrSchedule;
+  /**
+   * H_est only: weight λ of a subject adversary on the hidden features (see `subjectAdversary.ts`);
+   * the trunk gets its gradient reversed and scaled by λ. Absent or 0: no adversary.
+   */
+  subjectAdversary?: number;
 }
 
 /**
@@ -138,6 +145,13 @@ export function balancedSampler(labels: Float32Array, count: number, rng: BatchR
   };
 }
 
+/** The subject head, built so its parameters exist before the optimizer and the checkpoint see them. */
+function buildAdversary(seed: number, hidden: number, subjects: number): Params {
+  const p = new Params(seed ^ 0x2c1b3c6d);
+  tf.tidy(() => subjectLoss(p, tf.zeros([2, hidden]) as tf.Tensor2D, [0, 1], subjects, 1));
+  return p;
+}
+
 /** x padded by p pixels on each side with its edge rows and columns repeated. */
 function edgePad(x: tf.Tensor4D, p: number): tf.Tensor4D {
   const [, H, W] = x.shape;
@@ -176,11 +190,22 @@ export async function trainEstimator(o: EstimatorTrainOptions): Promise<{ estima
   if (o.balance && o.kind !== 'hest') throw new Error('balance applies to H_est only');
   const pick = o.balance ? balancedSampler(o.train.labels!, o.train.count, rng) : () => rng.int(o.train.count);
   const sample = () => Array.from({ length: o.batch }, pick);
+  const lambdaAdv = o.subjectAdversary ?? 0;
+  if (lambdaAdv !== 0 && o.kind !== 'hest') throw new Error('subjectAdversary applies to H_est only');
+  if (!(Number.isFinite(lambdaAdv) && lambdaAdv >= 0)) throw new RangeError(`subjectAdversary must be a finite number ≥ 0, got ${lambdaAdv}`);
+  const subjects = o.train.groupNames.length;
+  if (lambdaAdv > 0 && subjects < 2) throw new RangeError(`a subject adversary needs at least 2 training subjects, the set has ${subjects}`);
+  const adv = lambdaAdv > 0 ? buildAdversary(o.seed, (o.config as HestConfig).hidden, subjects) : null;
   const loss = (): { total: tf.Scalar; parts?: Record<string, tf.Scalar> } => {
     if (o.kind === 'hest') {
       const idx = sample();
-      const y = hestForward(est.params, o.config as HestConfig, augment(batchImages(o.train, idx), rng), true);
-      return { total: tf.losses.meanSquaredError(batchLabels(o.train, idx), y) as tf.Scalar };
+      const cfg = o.config as HestConfig;
+      const x = augment(batchImages(o.train, idx), rng);
+      if (!adv) return { total: tf.losses.meanSquaredError(batchLabels(o.train, idx), hestForward(est.params, cfg, x, true)) as tf.Scalar };
+      const z = hestHidden(est.params, '', cfg, x, true);
+      const au = tf.losses.meanSquaredError(batchLabels(o.train, idx), hestHead(est.params, '', cfg, z)) as tf.Scalar;
+      const who = subjectLoss(adv, z, idx.map((i) => o.train.groups[i]!), subjects, lambdaAdv);
+      return { total: au.add(who), parts: { au, subject: who } };
     }
     if (o.kind === 'fpre') {
       // same-subject pairs: F_pre only ever compares two frames of one face
@@ -204,11 +229,11 @@ export async function trainEstimator(o: EstimatorTrainOptions): Promise<{ estima
     dir: o.outDir,
     totalSteps: o.steps,
     checkpointEvery: o.checkpointEvery ?? 200,
-    models: { [o.kind]: est.params },
+    models: adv ? { [o.kind]: est.params, adversary: adv } : { [o.kind]: est.params },
     optimizer,
     rngs: { batches: rng },
     // the step count is left out so that a resume may extend a run
-    config: { kind: o.kind, config: o.config, batch: o.batch, lr: o.lr, seed: o.seed, flip: o.flip !== false, ...(o.jitter ? { jitter: true } : {}), ...(o.affine ? { affine: true } : {}), ...(o.blur ? { blur: true } : {}), ...(o.balance ? { balance: true } : {}), images: o.train.count, groups: o.train.groupNames.length },
+    config: { kind: o.kind, config: o.config, batch: o.batch, lr: o.lr, seed: o.seed, flip: o.flip !== false, ...(o.jitter ? { jitter: true } : {}), ...(o.affine ? { affine: true } : {}), ...(o.blur ? { blur: true } : {}), ...(o.balance ? { balance: true } : {}), ...(lambdaAdv > 0 ? { subjectAdversary: lambdaAdv } : {}), images: o.train.count, groups: o.train.groupNames.length },
     resume: o.resume,
     lrAt: o.schedule ? (step) => scheduledLr(o.lr, o.schedule, step) : undefined,
     info: o.schedule ? { schedule: o.schedule } : undefined,

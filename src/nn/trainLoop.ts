@@ -130,6 +130,20 @@ export async function saveCheckpoint(opts: TrainLoopOptions, step: number): Prom
   await writeCheckpointFile(checkpointPath(opts.dir), tensors, meta, { step, maxBytes: opts.maxFileBytes });
 }
 
+/** "key: stored → now" for each top-level key that differs, so a refused resume names the option. */
+export function configDifference(stored: string | undefined, now: Record<string, unknown>): string {
+  let before: Record<string, unknown>;
+  try {
+    before = JSON.parse(stored ?? '{}') as Record<string, unknown>;
+  } catch {
+    return 'the stored config is unreadable';
+  }
+  const show = (v: unknown) => (v === undefined ? 'absent' : JSON.stringify(v));
+  const keys = [...new Set([...Object.keys(before), ...Object.keys(now)])];
+  const diffs = keys.filter((k) => JSON.stringify(before[k]) !== JSON.stringify(now[k])).map((k) => `${k}: ${show(before[k])} → ${show(now[k])}`);
+  return diffs.length ? diffs.join(', ') : 'the same keys in another order';
+}
+
 /** Restores a checkpoint written by saveCheckpoint; returns the step it was taken at. */
 export function loadCheckpoint(opts: TrainLoopOptions): number {
   const file = checkpointPath(opts.dir);
@@ -137,7 +151,7 @@ export function loadCheckpoint(opts: TrainLoopOptions): number {
   try {
     const meta = f.metadata;
     if (meta['config'] !== JSON.stringify(opts.config)) {
-      throw new UserError(`${file}: was made with another training config; resume with the same options or use a new --out folder`);
+      throw new UserError(`${file}: was made with another training config (${configDifference(meta['config'], opts.config)}); resume with the same options or use a new --out folder`);
     }
     for (const [m, p] of Object.entries(opts.models)) {
       const tensors: Record<string, ReturnType<CheckpointFile['get']>> = {};
