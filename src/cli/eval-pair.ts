@@ -79,7 +79,7 @@ export function pairReportMarkdown(r: PairReport): string {
     '',
     '## Reconstruction G(E(I))',
     '',
-    `PSNR mean **${f2(rec.psnr.mean)} dB**, median ${f2(rec.psnr.median)}, worst frame ${f2(rec.psnr.min)}.`,
+    `PSNR mean **${f2(rec.psnr.mean)} dB**, median ${f2(rec.psnr.median)}, worst frame ${f2(rec.psnr.min)}. Inside the AU regions (brows, lids, nose wings, lips: ${(100 * rec.auRegionPsnr.share).toFixed(1)} % of the pixels): mean **${f2(rec.auRegionPsnr.mean)} dB**, median ${f2(rec.auRegionPsnr.median)}.`,
     '',
     `| subject | ${Object.keys(rec.psnr.perSubject).join(' | ')} |`,
     `|---|${Object.keys(rec.psnr.perSubject).map(() => '---').join('|')}|`,
@@ -91,7 +91,7 @@ export function pairReportMarkdown(r: PairReport): string {
     lines.push(
       `### With ${r.refined.steps} refinement steps (encoder + optimisation)`,
       '',
-      `W+ from E, then ${r.refined.steps} Adam steps (lr ${r.refined.lr}) on the pixel error, on ${q.images} evenly spread test frames: PSNR mean **${f2(q.psnr.mean)} dB**, median ${f2(q.psnr.median)}, worst frame ${f2(q.psnr.min)}.`,
+      `W+ from E, then ${r.refined.steps} Adam steps (lr ${r.refined.lr}) on the pixel error, on ${q.images} evenly spread test frames: PSNR mean **${f2(q.psnr.mean)} dB**, median ${f2(q.psnr.median)}, worst frame ${f2(q.psnr.min)}; in the AU regions ${f2(q.auRegionPsnr.mean)} dB.`,
       '',
     );
     if (q.au) lines.push(`H_est on these reconstructions: ICC ${f3(q.au.reconstruction.meanIcc)}, MSE vs labels ${f3(q.au.reconstruction.meanMse)}, MSE vs H_est on the originals ${f3(q.au.reconVsOriginal.meanMse)}.`, '');

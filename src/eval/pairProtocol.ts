@@ -22,8 +22,9 @@ import type { Generator } from '../gan/generator.js';
 import { UserError } from '../errors.js';
 import { scoped } from '../runtime/scoped.js';
 import { tf } from '../runtime/tf.js';
+import { auRegionMap } from '../synth/auRegionMap.js';
 import { AU_IDS, auScores, type AuScores } from './auMetrics.js';
-import { psnr } from './psnr.js';
+import { maskedPsnr, psnr } from './psnr.js';
 
 const SYNTH = { noise: 'const', mode: 'shared' } as const;
 
@@ -63,6 +64,8 @@ export interface ReconstructionReport {
   images: number;
   /** dB, [0, 1] images; identical images (infinite PSNR) are counted at 100 dB. */
   psnr: { mean: number; median: number; min: number; perSubject: Record<string, number> };
+  /** PSNR inside the AU regions (`auRegionMap` > 0.5: brows, lids, nose wings, lips), per image then averaged; share = their part of the pixels. */
+  auRegionPsnr: { mean: number; median: number; share: number };
   /** When H_est is given: its reading of originals and of reconstructions against the labels, and of one against the other. */
   au?: {
     original: AuScores;
@@ -87,6 +90,8 @@ export function reconstructionReport(
   const bySubject = new Map<number, number[]>();
   const hOrig: Float32Array[] = [], hRec: Float32Array[] = [];
   const all = o.indices ?? Array.from({ length: set.count }, (_, i) => i);
+  const regionMask = Array.from(auRegionMap(set.size), (v) => v > 0.5);
+  const regionValues: number[] = [];
   for (let s = 0; s < all.length; s += chunk) {
     const idx = all.slice(s, s + chunk);
     const { a, b, ho, hr } = scoped(() => {
@@ -100,6 +105,7 @@ export function reconstructionReport(
     idx.forEach((img, k) => {
       const p = Math.min(100, psnr(a[k]!, b[k]!));
       values.push(p);
+      regionValues.push(Math.min(100, maskedPsnr(a[k]!, b[k]!, regionMask)));
       const g0 = set.groups[img]!;
       (bySubject.get(g0) ?? bySubject.set(g0, []).get(g0)!).push(p);
       if (ho && hr) {
@@ -114,6 +120,7 @@ export function reconstructionReport(
   const report: ReconstructionReport = {
     images: all.length,
     psnr: { mean: mean(values), median: median(values), min: Math.min(...values), perSubject },
+    auRegionPsnr: { mean: mean(regionValues), median: median(regionValues), share: regionMask.filter(Boolean).length / regionMask.length },
   };
   if (o.hest) {
     if (!set.labels) throw new UserError('H_est scores need AU labels and this image set has none');

@@ -15,6 +15,7 @@ import { imageSetFromDisfa } from '../../src/estimators/loadImageSet.js';
 import { buildEstimator, saveEstimator, type Estimator } from '../../src/estimators/model.js';
 import { auMoveReport, checkSizes, crossSubjectPairs, interpolationImages, interpolationReport, moveAlong, reconstructionReport } from '../../src/eval/pairProtocol.js';
 import { psnr } from '../../src/eval/psnr.js';
+import { auRegionMap } from '../../src/synth/auRegionMap.js';
 import { Encoder } from '../../src/gan/encoder.js';
 import { Generator } from '../../src/gan/generator.js';
 import { saveEncoder, saveGenerator } from '../../src/gan/modelDir.js';
@@ -63,6 +64,22 @@ describe('pair protocol', () => {
     expect(r.psnr.min).toBeCloseTo(Math.min(...direct), 4);
     expect(Object.keys(r.psnr.perSubject)).toEqual(['SN003', 'SN029']);
     expect(r.psnr.perSubject['SN003']).toBeCloseTo(direct.slice(0, 6).reduce((s, v) => s + v, 0) / 6, 4);
+    // AU-region PSNR: the same images restricted to auRegionMap > 0.5, computed here by hand
+    const region = auRegionMap(32);
+    const inRegion = Array.from(region, (v) => v > 0.5);
+    expect(r.auRegionPsnr.share).toBeCloseTo(inRegion.filter(Boolean).length / inRegion.length, 10);
+    expect(r.auRegionPsnr.share).toBeGreaterThan(0.01);
+    expect(r.auRegionPsnr.share).toBeLessThan(0.5);
+    const byHand = Array.from({ length: 12 }, (_, i) => {
+      let se = 0, cnt = 0;
+      for (let p = 0; p < 32 * 32; p++) {
+        if (!inRegion[p]) continue;
+        for (let c = 0; c < 3; c++) se += (a[i * n + p * 3 + c]! - b[i * n + p * 3 + c]!) ** 2;
+        cnt += 3;
+      }
+      return 10 * Math.log10(cnt / se);
+    });
+    expect(r.auRegionPsnr.mean).toBeCloseTo(byHand.reduce((s, v) => s + v, 0) / 12, 4);
     const ho = estimateAus(hest, x).dataSync(), hr = estimateAus(hest, rec.clipByValue(-1, 1) as tf.Tensor4D).dataSync();
     let se = 0;
     for (let i = 0; i < 12; i++) se += (hr[i * AU_COUNT + 6]! - ho[i * AU_COUNT + 6]!) ** 2;
