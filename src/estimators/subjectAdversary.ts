@@ -38,13 +38,3 @@ export function subjectLoss(adv: Params, z: tf.Tensor2D, subject: readonly numbe
   const onehot = tf.oneHot(tf.tensor1d(subject as number[], 'int32'), subjects);
   return tf.losses.softmaxCrossEntropy(onehot, logits) as tf.Scalar;
 }
-
-/** Share of the batch whose subject the head names (its argmax): the adversary's accuracy, for the log. */
-export function subjectAccuracy(logits: tf.Tensor2D, subject: readonly number[]): number {
-  const pred = tf.tidy(() => tf.argMax(logits, 1).dataSync());
-  let hit = 0;
-  subject.forEach((s, i) => {
-    if (pred[i] === s) hit++;
-  });
-  return hit / subject.length;
-}
