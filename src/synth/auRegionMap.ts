@@ -23,12 +23,24 @@ export interface AuRegionMapOptions {
   seed?: number;
 }
 
+// the map is deterministic and costs 13 renders per identity (0.4 s at 64 px, minutes at 1024), and
+// eval-pair asks for it once per report; callers get their own copy of the cached map
+const cache = new Map<string, Float32Array>();
+
 /** [size × size] map in [0, 1], row-major. */
 export function auRegionMap(size: number, o: AuRegionMapOptions = {}): Float32Array {
   const n = o.identities ?? 32;
   const intensity = o.intensity ?? 5;
   if (!Number.isInteger(n) || n < 1) throw new RangeError(`identities must be a positive integer, got ${n}`);
-  const rng = new Rng(o.seed ?? 0x4e61);
+  const seed = o.seed ?? 0x4e61;
+  const key = `${size}:${n}:${intensity}:${seed}`;
+  let map = cache.get(key);
+  if (!map) cache.set(key, (map = computeMap(size, n, intensity, seed)));
+  return map.slice();
+}
+
+function computeMap(size: number, n: number, intensity: number, seed: number): Float32Array {
+  const rng = new Rng(seed);
   const acc = new Float64Array(size * size);
   for (let k = 0; k < n; k++) {
     const identity = sampleIdentity(rng.u32());
