@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileError, UserError } from '../errors.js';
-import { finalizePair, pairFromCheckpoint, synthfacsPairConfig, trainPair } from '../gan/pairTrainer.js';
+import { finalizePair, pairFromCheckpoint, synthfacsDiscriminatorConfig, synthfacsPairConfig, trainPair } from '../gan/pairTrainer.js';
 import { scheduledLr, scheduleFromOptions } from '../nn/lrSchedule.js';
 import { pairInit } from '../gan/pairInit.js';
 import { checkpointPath, checkpointStep } from '../nn/trainLoop.js';
@@ -34,6 +34,10 @@ interface Options {
   lambdaFeat: string;
   lambdaAu: string;
   regionWeight: string;
+  lambdaAdv: string;
+  advBatch: string;
+  r1: string;
+  r1Every: string;
   fpre?: string;
   decayFrom?: string;
   lrFinal?: string;
@@ -78,6 +82,17 @@ async function run(o: Options): Promise<void> {
   if (lambdaAu > 0 && !o.fpre) throw new UserError('--lambda-au needs --fpre DIR (the frozen F_pre that predicts the AU change)');
   const regionWeight = Number(o.regionWeight);
   if (!(regionWeight >= 0) || !Number.isFinite(regionWeight)) throw new UserError(`--region-weight ${o.regionWeight}: expected a number ≥ 0`);
+  const lambdaAdv = Number(o.lambdaAdv), r1 = Number(o.r1);
+  if (!(lambdaAdv >= 0) || !Number.isFinite(lambdaAdv)) throw new UserError(`--lambda-adv ${o.lambdaAdv}: expected a number ≥ 0`);
+  if (!(r1 >= 0) || !Number.isFinite(r1)) throw new UserError(`--r1 ${o.r1}: expected a number ≥ 0`);
+  if (r1 > 0 && lambdaAdv === 0) throw new UserError('--r1 regularises the discriminator, which is trained only with --lambda-adv > 0');
+  const advBatch = positiveInt('adv-batch', o.advBatch), r1Every = positiveInt('r1-every', o.r1Every);
+  if (lambdaAdv > 0) {
+    const group = synthfacsDiscriminatorConfig().stddevGroup;
+    if (advBatch > batch || advBatch % Math.min(group, advBatch) !== 0) {
+      throw new UserError(`--adv-batch ${advBatch}: expected at most --batch (${batch}) and a multiple of ${group} (the discriminator compares images in groups of ${group})`);
+    }
+  }
   const schedule = scheduleFromOptions(o, lr, steps, (m) => new UserError(m));
   const runtime = await initRuntime();
   const n = await poolIdentityCount(data);
@@ -94,7 +109,7 @@ async function run(o: Options): Promise<void> {
   mkdirSync(o.out, { recursive: true });
   const log = join(o.out, 'log.jsonl');
   // options left at their defaults keep the config (and so the resume check) as older runs wrote it
-  const config = { ...synthfacsPairConfig(), batch, lr, seed, genBatch, lambdaLat, ...(o.freezeGenerator ? { freezeGenerator: true } : {}), ...(lambdaFeat > 0 ? { lambdaFeat } : {}), ...(lambdaAu > 0 ? { lambdaAu } : {}), ...(regionWeight > 0 ? { regionWeight } : {}) };
+  const config = { ...synthfacsPairConfig(), batch, lr, seed, genBatch, lambdaLat, ...(o.freezeGenerator ? { freezeGenerator: true } : {}), ...(lambdaFeat > 0 ? { lambdaFeat } : {}), ...(lambdaAu > 0 ? { lambdaAu } : {}), ...(regionWeight > 0 ? { regionWeight } : {}), ...(lambdaAdv > 0 ? { lambdaAdv, discriminator: synthfacsDiscriminatorConfig(), advBatch } : {}), ...(r1 > 0 ? { r1, r1Every } : {}) };
   let features: ((x: tf.Tensor4D) => tf.Tensor4D[]) | undefined;
   let auDelta: ((a: tf.Tensor4D, b: tf.Tensor4D) => tf.Tensor2D) | undefined;
   if (lambdaFeat > 0 || lambdaAu > 0) {
@@ -110,7 +125,7 @@ async function run(o: Options): Promise<void> {
     throw new UserError(`${checkpointPath(o.out)}: a checkpoint exists; --init starts a new run, so choose another --out folder (or --resume this one)`);
   }
   const init = o.init !== undefined ? await pairInit(o.init) : undefined;
-  if (init) appendFileSync(log, `${JSON.stringify({ init: o.init, initStep: init.step, config: { genBatch, lambdaLat, freezeGenerator: !!o.freezeGenerator, lambdaFeat, lambdaAu, regionWeight, fpre: o.fpre ?? null, lr }, time: new Date().toISOString() })}\n`);
+  if (init) appendFileSync(log, `${JSON.stringify({ init: o.init, initStep: init.step, config: { genBatch, lambdaLat, freezeGenerator: !!o.freezeGenerator, lambdaFeat, lambdaAu, regionWeight, lambdaAdv, advBatch, r1, r1Every, fpre: o.fpre ?? null, lr }, time: new Date().toISOString() })}\n`);
   const initial = o.resume ? checkpointStep(o.out) : (init?.step ?? 0);
   const bar = progress('training pair', steps, { quiet: o.quiet, initial });
   const t0 = performance.now();
@@ -136,6 +151,8 @@ async function run(o: Options): Promise<void> {
         lat: logs['lat']!.toFixed(3),
         ...(logs['feat'] !== undefined ? { feat: logs['feat'].toFixed(4) } : {}),
         ...(logs['au'] !== undefined ? { au: logs['au'].toFixed(4) } : {}),
+        ...(logs['adv'] !== undefined ? { adv: logs['adv'].toFixed(3), d: logs['d']!.toFixed(3), 'D(real)': logs['dReal']!.toFixed(2), 'D(fake)': logs['dFake']!.toFixed(2) } : {}),
+        ...(logs['r1'] !== undefined ? { r1: logs['r1'].toFixed(3) } : {}),
         'img/s': rate.toFixed(1),
       });
     },
@@ -152,7 +169,7 @@ async function run(o: Options): Promise<void> {
   const notes = {
     training: {
       command: process.argv.slice(2).join(' '),
-      config: { genBatch, lambdaLat, freezeGenerator: !!o.freezeGenerator, lambdaFeat, lambdaAu, regionWeight, ...(o.fpre ? { fpre: o.fpre } : {}) },
+      config: { genBatch, lambdaLat, freezeGenerator: !!o.freezeGenerator, lambdaFeat, lambdaAu, regionWeight, lambdaAdv, advBatch, r1, r1Every, ...(o.fpre ? { fpre: o.fpre } : {}) },
       ...(schedule ? { schedule: schedule as unknown as Record<string, number> } : {}),
       pool: data,
       trainIdentities: n - holdout,
@@ -190,6 +207,10 @@ export function register(train: Command): void {
     .option('--lambda-feat <x>', 'weight of a perceptual loss on G(E(I)): feature MSE in the trunk of the frozen F_pre of --fpre (0: off)', '0')
     .option('--lambda-au <x>', 'weight of an AU-consistency loss: F_pre\'s predicted AU change from I to G(E(I)), squared (0: off)', '0')
     .option('--region-weight <k>', 'weigh the pixel losses by 1 + k·(where the AUs change a SynthFACS face), scaled to mean 1 (0: off)', '0')
+    .option('--lambda-adv <x>', 'weight of the non-saturating adversarial loss on every image G renders, judged by a StyleGAN2 discriminator trained beside the pair (0: off, no discriminator)', '0')
+    .option('--adv-batch <n>', 'images of each kind (real, reconstructed) the discriminator judges per step, a multiple of 4', '8')
+    .option('--r1 <gamma>', 'R1 penalty γ/2·‖∇D(real)‖² on the discriminator (estimated by a random finite difference; needs --lambda-adv)', '0')
+    .option('--r1-every <n>', 'apply R1 every n steps, weighted ×n (lazy regularisation)', '16')
     .option('--fpre <dir>', 'folder or file of F_pre, for --lambda-feat and --lambda-au')
     .option('--freeze-generator', 'train E only, against a fixed G (a late phase, from --init)')
     .option('--export <dir>', 'do not train: write <out>/checkpoint.safetensors as finalised generator/encoder files into <dir> (ship or evaluate a pair mid-run)')

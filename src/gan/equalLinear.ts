@@ -4,6 +4,7 @@
  * bias scaled by lr_mul — optionally followed by fused_leaky_relu.
  */
 import { tf } from '../runtime/tf.js';
+import { stopGradient } from '../nn/stopGradient.js';
 import { leakyRelu } from './activations.js';
 import { Derived } from './derived.js';
 import { linear4, rows2, rows4 } from './linear.js';
@@ -43,14 +44,18 @@ export class EqualLinear {
     }));
   }
 
-  /** x: [B, in] → [B, out]. */
-  forward(x: tf.Tensor2D): tf.Tensor2D {
-    return rows2(this.forward4(rows4(x)));
+  /** x: [B, in] → [B, out]. `detach`: no gradient reaches the weights (a discriminator judging G's images). */
+  forward(x: tf.Tensor2D, detach = false): tf.Tensor2D {
+    return rows2(this.forward4(rows4(x), detach));
   }
 
   /** The same on rows laid out as [1, 1, B, in] → [1, 1, B, out]. */
-  forward4(x4: tf.Tensor4D): tf.Tensor4D {
-    const { w, b } = this.derived.get();
+  forward4(x4: tf.Tensor4D, detach = false): tf.Tensor4D {
+    let { w, b } = this.derived.get();
+    if (detach) {
+      w = stopGradient(w);
+      b = b && stopGradient(b);
+    }
     const y = linear4(x4, w, b);
     return this.activation ? leakyRelu(y, 0.2) : y;
   }

@@ -33,6 +33,8 @@ import { Encoder } from './encoder.js';
 import { Generator } from './generator.js';
 import type { PairData } from './pairData.js';
 import { SYNTH_CODE_DIM } from './synthCode.js';
+import { Discriminator, type DiscriminatorConfig } from './discriminator.js';
+import { dLogisticLoss, gNonSaturatingLoss, r1Estimate } from './adversarial.js';
 import { storeModel } from './trainable.js';
 
 export interface PairConfig {
@@ -73,6 +75,33 @@ export interface PairConfig {
    * in as `PairTrainOptions.pixelWeights`). Absent in runs without it.
    */
   regionWeight?: number;
+  /**
+   * Weight of StyleGAN2's non-saturating adversarial loss on every image G renders in a step (the
+   * reconstructions and the mapping renders), judged by a discriminator trained beside the pair
+   * with the logistic loss (adversarial.ts). Pixel losses average the small, position-varying AU
+   * features (brows, lids, lip corners) into a smear; a discriminator penalises the smear itself.
+   * Absent in runs without it.
+   */
+  lambdaAdv?: number;
+  /** The discriminator's architecture (with lambdaAdv; synthfacsDiscriminatorConfig by default). */
+  discriminator?: DiscriminatorConfig;
+  /**
+   * Images of each kind (real, reconstructed) the discriminator judges per step, the first of the
+   * batch: D costs about as much per image as G and E together, so it sees part of each batch.
+   */
+  advBatch?: number;
+  /** γ of the R1 penalty on real images, γ/2 · R1 (rosinality's r1; estimated, adversarial.ts). Absent: none. */
+  r1?: number;
+  /** R1 every N steps, weighted ×N (rosinality's lazy regularisation, d_reg_every = 16). */
+  r1Every?: number;
+}
+
+/**
+ * The default discriminator for the 64-px pair: rosinality's layout at the generator's widths
+ * (32 channels at 64 px up to 128 at 4–16 px), about as costly per image as G.
+ */
+export function synthfacsDiscriminatorConfig(): DiscriminatorConfig {
+  return { size: 64, channels: { '4': 128, '8': 128, '16': 128, '32': 64, '64': 32 }, blurKernel: [1, 3, 3, 1], stddevGroup: 4, stddevFeat: 1 };
 }
 
 /**
@@ -248,7 +277,7 @@ export async function writePairPreview(path: string, g: Generator, e: Encoder, d
   await writePng(path, { width: W!, height: H!, data: data8 });
 }
 
-export async function trainPair(o: PairTrainOptions): Promise<{ generator: Generator; encoder: Encoder; result: TrainLoopResult }> {
+export async function trainPair(o: PairTrainOptions): Promise<{ generator: Generator; encoder: Encoder; discriminator: Discriminator | null; result: TrainLoopResult }> {
   const c = o.config;
   const g = new Generator(c.generator, { seed: c.seed });
   const e = new Encoder(c.encoder, { seed: c.seed + 1 });
@@ -267,10 +296,24 @@ export async function trainPair(o: PairTrainOptions): Promise<{ generator: Gener
   const S = c.generator.size;
   if (regionWeight > 0 && !o.pixelWeights) throw new Error('regionWeight > 0 needs the per-pixel weights (PairTrainOptions.pixelWeights)');
   if (o.pixelWeights && o.pixelWeights.length !== S * S) throw new Error(`pixelWeights has ${o.pixelWeights.length} values, the pair's images ${S}×${S}`);
+  const lambdaAdv = c.lambdaAdv ?? 0;
+  const r1 = c.r1 ?? 0;
+  const advBatch = c.advBatch ?? c.batch;
+  const r1Every = c.r1Every ?? 1;
+  if (!(Number.isInteger(r1Every) && r1Every >= 1)) throw new Error(`r1Every must be a positive integer, got ${r1Every}`);
+  if (!(lambdaAdv >= 0) || !(r1 >= 0)) throw new Error(`lambdaAdv and r1 must be ≥ 0, got ${lambdaAdv} and ${r1}`);
+  if (r1 > 0 && lambdaAdv === 0) throw new Error('r1 regularises the discriminator, which only exists with lambdaAdv > 0');
+  const d = lambdaAdv > 0 ? new Discriminator(c.discriminator ?? synthfacsDiscriminatorConfig(), { seed: c.seed + 2 }) : null;
+  if (d) {
+    if (d.config.size !== S) throw new Error(`the discriminator takes ${d.config.size}-px images, the generator makes ${S}-px ones`);
+    if (!(advBatch >= 1 && advBatch <= c.batch && Number.isInteger(advBatch)) || advBatch % Math.min(d.config.stddevGroup, advBatch) !== 0) {
+      throw new Error(`advBatch must be an integer in 1…batch (${c.batch}) and a multiple of the discriminator's minibatch-stddev group ${d.config.stddevGroup}, got ${advBatch}`);
+    }
+  }
   const pixelW = regionWeight > 0 ? tf.keep(tf.tensor4d(o.pixelWeights!, [1, S, S, 1])) : null;
   const pixelMse = (a: tf.Tensor4D, b: tf.Tensor4D): tf.Scalar =>
     pixelW ? (tf.mean(tf.mul(tf.square(tf.sub(a, b)), pixelW)) as tf.Scalar) : (tf.losses.meanSquaredError(a, b) as tf.Scalar);
-  const loss = () => {
+  const loss = (step: number) => {
     const idx = Array.from({ length: c.batch }, () => rng.int(count));
     const x = batchImages(o.train.images, idx);
     const w = g.mapping.forward(pairZ(o.train, idx, c.generator.styleDim, (n) => normals(rng, n)));
@@ -279,14 +322,15 @@ export async function trainPair(o: PairTrainOptions): Promise<{ generator: Gener
     // the mapping path renders only the first genBatch faces: it teaches G the mapping's W, the
     // encoder path (every face) is what reconstruction quality rests on
     const nGen = Math.min(c.genBatch, c.batch);
-    let lossGen: tf.Scalar, imgRec: tf.Tensor4D;
+    let lossGen: tf.Scalar, imgRec: tf.Tensor4D, img: tf.Tensor4D;
     if (nGen > 0) {
-      const img = g.synthesis(tf.concat([wMap.slice(0, nGen), wE], 0), { noise: 'const', mode: 'shared' });
+      img = g.synthesis(tf.concat([wMap.slice(0, nGen), wE], 0), { noise: 'const', mode: 'shared' });
       const [imgGen, rec] = tf.split(img, [nGen, c.batch], 0) as [tf.Tensor4D, tf.Tensor4D];
       lossGen = pixelMse(x.slice(0, nGen), imgGen);
       imgRec = rec;
     } else {
       imgRec = g.synthesis(wE, { noise: 'const', mode: 'shared' });
+      img = imgRec;
       lossGen = tf.scalar(0);
     }
     const lossRec = pixelMse(x, imgRec);
@@ -301,6 +345,26 @@ export async function trainPair(o: PairTrainOptions): Promise<{ generator: Gener
       parts['au'] = tf.mean(tf.square(o.auDelta!(x, imgRec))) as tf.Scalar;
       terms.push(parts['au'].mul(lambdaAu));
     }
+    if (d) {
+      // one sum, two games: D's weights see only its own loss (G's images enter it without a
+      // gradient), G sees D's verdict through a forward pass whose weights are detached
+      const real = x.slice(0, advBatch);
+      const fake = imgRec.slice(0, advBatch);
+      // two passes, as the reference: the minibatch-stddev feature must compare reals with reals
+      const realLogits = d.forward(real);
+      const fakeLogits = d.forward(stopGradient(fake));
+      parts['d'] = dLogisticLoss(realLogits, fakeLogits);
+      parts['dReal'] = tf.mean(realLogits) as tf.Scalar;
+      parts['dFake'] = tf.mean(fakeLogits) as tf.Scalar;
+      parts['adv'] = gNonSaturatingLoss(d.forward(fake, { detach: true }));
+      terms.push(parts['d'], parts['adv'].mul(lambdaAdv));
+      // step is the number of steps done before this one
+      if (r1 > 0 && step % r1Every === 0) {
+        const u = tf.tensor4d(normals(rng, real.size), real.shape);
+        parts['r1'] = r1Estimate((t) => d.forward(t), real, u);
+        terms.push(parts['r1'].mul((r1 / 2) * r1Every));
+      }
+    }
     return { total: tf.addN(terms) as tf.Scalar, parts };
   };
   let result: TrainLoopResult;
@@ -309,7 +373,7 @@ export async function trainPair(o: PairTrainOptions): Promise<{ generator: Gener
       dir: o.outDir,
       totalSteps: o.steps,
       checkpointEvery: o.checkpointEvery ?? 250,
-      models: { generator: storeModel(g.store), encoder: storeModel(e.store) },
+      models: { generator: storeModel(g.store), encoder: storeModel(e.store), ...(d ? { discriminator: storeModel(d.store) } : {}) },
       optimizer,
       rngs: { batches: rng },
       // the step count is left out so that a run can be extended with --steps N --resume
@@ -330,7 +394,7 @@ export async function trainPair(o: PairTrainOptions): Promise<{ generator: Gener
   } finally {
     pixelW?.dispose();
   }
-  return { generator: g, encoder: e, result };
+  return { generator: g, encoder: e, discriminator: d, result };
 }
 
 /**
