@@ -36,6 +36,7 @@ interface Options {
   regionWeight: string;
   lambdaAdv: string;
   advBatch: string;
+  dLrMul: string;
   r1: string;
   r1Every: string;
   fpre?: string;
@@ -87,6 +88,8 @@ async function run(o: Options): Promise<void> {
   if (!(r1 >= 0) || !Number.isFinite(r1)) throw new UserError(`--r1 ${o.r1}: expected a number ≥ 0`);
   if (r1 > 0 && lambdaAdv === 0) throw new UserError('--r1 regularises the discriminator, which is trained only with --lambda-adv > 0');
   const advBatch = positiveInt('adv-batch', o.advBatch), r1Every = positiveInt('r1-every', o.r1Every);
+  const dLrMul = Number(o.dLrMul);
+  if (!(dLrMul > 0) || !Number.isFinite(dLrMul)) throw new UserError(`--d-lr-mul ${o.dLrMul}: expected a positive number`);
   if (lambdaAdv > 0) {
     const group = synthfacsDiscriminatorConfig().stddevGroup;
     if (advBatch > batch || advBatch % Math.min(group, advBatch) !== 0) {
@@ -109,7 +112,7 @@ async function run(o: Options): Promise<void> {
   mkdirSync(o.out, { recursive: true });
   const log = join(o.out, 'log.jsonl');
   // options left at their defaults keep the config (and so the resume check) as older runs wrote it
-  const config = { ...synthfacsPairConfig(), batch, lr, seed, genBatch, lambdaLat, ...(o.freezeGenerator ? { freezeGenerator: true } : {}), ...(lambdaFeat > 0 ? { lambdaFeat } : {}), ...(lambdaAu > 0 ? { lambdaAu } : {}), ...(regionWeight > 0 ? { regionWeight } : {}), ...(lambdaAdv > 0 ? { lambdaAdv, discriminator: synthfacsDiscriminatorConfig(), advBatch } : {}), ...(r1 > 0 ? { r1, r1Every } : {}) };
+  const config = { ...synthfacsPairConfig(), batch, lr, seed, genBatch, lambdaLat, ...(o.freezeGenerator ? { freezeGenerator: true } : {}), ...(lambdaFeat > 0 ? { lambdaFeat } : {}), ...(lambdaAu > 0 ? { lambdaAu } : {}), ...(regionWeight > 0 ? { regionWeight } : {}), ...(lambdaAdv > 0 ? { lambdaAdv, discriminator: synthfacsDiscriminatorConfig(), advBatch, ...(dLrMul !== 1 ? { dLrMul } : {}) } : {}), ...(r1 > 0 ? { r1, r1Every } : {}) };
   let features: ((x: tf.Tensor4D) => tf.Tensor4D[]) | undefined;
   let auDelta: ((a: tf.Tensor4D, b: tf.Tensor4D) => tf.Tensor2D) | undefined;
   if (lambdaFeat > 0 || lambdaAu > 0) {
@@ -125,7 +128,7 @@ async function run(o: Options): Promise<void> {
     throw new UserError(`${checkpointPath(o.out)}: a checkpoint exists; --init starts a new run, so choose another --out folder (or --resume this one)`);
   }
   const init = o.init !== undefined ? await pairInit(o.init) : undefined;
-  if (init) appendFileSync(log, `${JSON.stringify({ init: o.init, initStep: init.step, config: { genBatch, lambdaLat, freezeGenerator: !!o.freezeGenerator, lambdaFeat, lambdaAu, regionWeight, lambdaAdv, advBatch, r1, r1Every, fpre: o.fpre ?? null, lr }, time: new Date().toISOString() })}\n`);
+  if (init) appendFileSync(log, `${JSON.stringify({ init: o.init, initStep: init.step, config: { genBatch, lambdaLat, freezeGenerator: !!o.freezeGenerator, lambdaFeat, lambdaAu, regionWeight, lambdaAdv, advBatch, dLrMul, r1, r1Every, fpre: o.fpre ?? null, lr }, time: new Date().toISOString() })}\n`);
   const initial = o.resume ? checkpointStep(o.out) : (init?.step ?? 0);
   const bar = progress('training pair', steps, { quiet: o.quiet, initial });
   const t0 = performance.now();
@@ -169,7 +172,7 @@ async function run(o: Options): Promise<void> {
   const notes = {
     training: {
       command: process.argv.slice(2).join(' '),
-      config: { genBatch, lambdaLat, freezeGenerator: !!o.freezeGenerator, lambdaFeat, lambdaAu, regionWeight, lambdaAdv, advBatch, r1, r1Every, ...(o.fpre ? { fpre: o.fpre } : {}) },
+      config: { genBatch, lambdaLat, freezeGenerator: !!o.freezeGenerator, lambdaFeat, lambdaAu, regionWeight, lambdaAdv, advBatch, dLrMul, r1, r1Every, ...(o.fpre ? { fpre: o.fpre } : {}) },
       ...(schedule ? { schedule: schedule as unknown as Record<string, number> } : {}),
       pool: data,
       trainIdentities: n - holdout,
@@ -209,6 +212,7 @@ export function register(train: Command): void {
     .option('--region-weight <k>', 'weigh the pixel losses by 1 + k·(where the AUs change a SynthFACS face), scaled to mean 1 (0: off)', '0')
     .option('--lambda-adv <x>', 'weight of the non-saturating adversarial loss on every image G renders, judged by a StyleGAN2 discriminator trained beside the pair (0: off, no discriminator)', '0')
     .option('--adv-batch <n>', 'images of each kind (real, reconstructed) the discriminator judges per step, a multiple of 4', '8')
+    .option('--d-lr-mul <x>', "the discriminator's learning rate as a multiple of --lr (and of its schedule)", '1')
     .option('--r1 <gamma>', 'R1 penalty γ/2·‖∇D(real)‖² on the discriminator (estimated by a random finite difference; needs --lambda-adv)', '0')
     .option('--r1-every <n>', 'apply R1 every n steps, weighted ×n (lazy regularisation)', '16')
     .option('--fpre <dir>', 'folder or file of F_pre, for --lambda-feat and --lambda-au')

@@ -83,6 +83,11 @@ export interface PairConfig {
    * Absent in runs without it.
    */
   lambdaAdv?: number;
+  /**
+   * The discriminator's learning rate as a multiple of lr (StyleGAN2 trains D at 0.002 like G;
+   * continuing a pair at a lower lr would leave a fresh D near chance for hundreds of steps).
+   */
+  dLrMul?: number;
   /** The discriminator's architecture (with lambdaAdv; synthfacsDiscriminatorConfig by default). */
   discriminator?: DiscriminatorConfig;
   /**
@@ -310,6 +315,7 @@ export async function trainPair(o: PairTrainOptions): Promise<{ generator: Gener
       throw new Error(`advBatch must be an integer in 1…batch (${c.batch}) and a multiple of the discriminator's minibatch-stddev group ${d.config.stddevGroup}, got ${advBatch}`);
     }
   }
+  if (d && c.dLrMul !== undefined) optimizer.setLrMultiplier(d.trainableVariables(), c.dLrMul);
   const pixelW = regionWeight > 0 ? tf.keep(tf.tensor4d(o.pixelWeights!, [1, S, S, 1])) : null;
   const pixelMse = (a: tf.Tensor4D, b: tf.Tensor4D): tf.Scalar =>
     pixelW ? (tf.mean(tf.mul(tf.square(tf.sub(a, b)), pixelW)) as tf.Scalar) : (tf.losses.meanSquaredError(a, b) as tf.Scalar);

@@ -18,8 +18,16 @@ export class Adam {
   private readonly m = new Map<tf.Variable, tf.Variable>();
   private readonly v = new Map<tf.Variable, tf.Variable>();
   step = 0;
+  /** Per-variable learning-rate multipliers (a GAN's discriminator learning faster than its generator). */
+  private readonly lrScale = new Map<tf.Variable, number>();
 
   constructor(readonly config: AdamConfig) {}
+
+  /** Scales the learning rate (and the decoupled weight decay) of these variables by `scale`. */
+  setLrMultiplier(vars: readonly tf.Variable[], scale: number): void {
+    if (!(scale > 0) || !Number.isFinite(scale)) throw new RangeError(`learning-rate multiplier must be a positive number, got ${scale}`);
+    for (const v of vars) this.lrScale.set(v, scale);
+  }
 
   /** Computes the loss and its gradients for `vars`, applies one update, returns the loss. */
   minimize(loss: () => tf.Scalar, vars: tf.Variable[]): tf.Scalar {
@@ -30,17 +38,18 @@ export class Adam {
   }
 
   apply(grads: Record<string, tf.Tensor | null>): void {
-    const { lr, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weightDecay = 0 } = this.config;
+    const { lr: baseLr, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weightDecay = 0 } = this.config;
     this.step += 1;
     const c1 = 1 - beta1 ** this.step;
     const c2 = 1 - beta2 ** this.step;
-    const stepSize = (lr * Math.sqrt(c2)) / c1;
     const epsHat = eps * Math.sqrt(c2);
     for (const [name, g] of Object.entries(grads)) {
       // tf.variableGrads maps frozen (non-trainable) variables of the list to null
       if (!g) continue;
       const variable = tf.engine().registeredVariables[name];
       if (!variable) throw new Error(`Adam: no variable named ${name}`);
+      const lr = baseLr * (this.lrScale.get(variable) ?? 1);
+      const stepSize = (lr * Math.sqrt(c2)) / c1;
       tf.tidy(() => {
         const m = this.slot(this.m, variable);
         const v = this.slot(this.v, variable);

@@ -90,6 +90,19 @@ describe('trainPair with a discriminator', () => {
     for (const m of [full.generator, full.encoder, full.discriminator!, rest.generator, rest.encoder, rest.discriminator!]) m.dispose();
   }, 180_000);
 
+  it("dLrMul scales D's steps only: after one step D moved 4× as far, G and E the same", async () => {
+    const one = await trainPair({ config: adv(), train, val, outDir: tempDir(), steps: 1, checkpointEvery: 100 });
+    const four = await trainPair({ config: adv({ dLrMul: 4 }), train, val, outDir: tempDir(), steps: 1, checkpointEvery: 100 });
+    const { Discriminator } = await import('../../src/gan/discriminator.js');
+    const fresh = values(new Discriminator(TINY_D, { seed: base().seed + 2 }).store);
+    const name = 'final_conv.0.weight';
+    const d1 = values(one.discriminator!.store).get(name)!, d4 = values(four.discriminator!.store).get(name)!;
+    const moved = (d: number[]) => d.reduce((s, v, k) => s + Math.abs(v - fresh.get(name)![k]!), 0);
+    expect(moved(d4) / moved(d1)).toBeCloseTo(4, 2);
+    expect(values(four.generator.store)).toEqual(values(one.generator.store));
+    for (const m of [one.generator, one.encoder, one.discriminator!, four.generator, four.encoder, four.discriminator!]) m.dispose();
+  }, 120_000);
+
   it('refuses inconsistent options by name', async () => {
     const run = (config: PairConfig) => trainPair({ config, train, val, outDir: tempDir(), steps: 1 });
     await expect(run({ ...base(), r1: 1 })).rejects.toThrow(/r1 regularises the discriminator/);
