@@ -2,7 +2,8 @@
 //   gen1024  the official-size generator (1024 px, config-f widths, 18 W+ rows): seconds per image
 //   enc256   the official e4e encoder (IR-SE-50, 256 px input, 18 × 512): seconds per image
 //   pair64   the SynthFACS 64-px pair's architecture, encode + generate: milliseconds
-// Options: --runs N (timed runs after one warm-up, default 3), --only gen1024|enc256|pair64,
+//   d64      the pair trainer's discriminator (--lambda-adv), batch 8: forward, weight gradients, input gradient
+// Options: --runs N (timed runs after one warm-up, default 3), --only gen1024|enc256|pair64|d64,
 // --torch <script.py> (runs the PyTorch reference, e.g. /tmp/torch_gen_bench.py, with --python <exe>,
 // default python3, and reports the ratio).
 import { execFile } from 'node:child_process';
@@ -11,7 +12,8 @@ import { promisify } from 'node:util';
 import { ffhqEncoderConfig, ffhqGeneratorConfig, type EncoderConfig, type GeneratorConfig } from '../src/gan/config.js';
 import { Encoder } from '../src/gan/encoder.js';
 import { Generator } from '../src/gan/generator.js';
-import { synthfacsPairConfig } from '../src/gan/pairTrainer.js';
+import { Discriminator } from '../src/gan/discriminator.js';
+import { synthfacsDiscriminatorConfig, synthfacsPairConfig } from '../src/gan/pairTrainer.js';
 import { initRuntime, machineInfo, measureConv, tf } from '../src/runtime/index.js';
 
 /** The SynthFACS pair's architecture (the embedded default, src/gan/pairTrainer.ts). */
@@ -100,6 +102,26 @@ export async function run(args: string[]): Promise<unknown> {
     tf.dispose([x, w]);
     g.dispose();
     e.dispose();
+  }
+
+  if (!only || only === 'd64') {
+    const d = new Discriminator(synthfacsDiscriminatorConfig(), { seed: 8 });
+    const x = tf.randomUniform([8, 64, 64, 3], -1, 1, 'float32', 9) as tf.Tensor4D;
+    const weightGrads = () => {
+      const { value, grads } = tf.variableGrads(() => tf.mean(d.forward(x)) as tf.Scalar, d.trainableVariables());
+      tf.dispose(Object.values(grads));
+      return value;
+    };
+    report['d64'] = {
+      what: "the pair trainer's StyleGAN2 discriminator at 64 px, batch 8 (the default --adv-batch); a training step runs it three times: reals and reconstructions with weight gradients, reconstructions with the input gradient",
+      config: synthfacsDiscriminatorConfig(),
+      params: d.store.countParams(),
+      forward: stats(time(() => d.forward(x), runs)),
+      forwardWeightGradients: stats(time(weightGrads, runs)),
+      forwardInputGradient: stats(time(() => tf.grad((t: tf.Tensor) => tf.mean(d.forward(t as tf.Tensor4D, { detach: true })))(x), runs)),
+    };
+    x.dispose();
+    d.dispose();
   }
 
   if (!only || only === 'enc256') {
