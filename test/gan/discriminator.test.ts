@@ -2,7 +2,9 @@
  * The StyleGAN2 discriminator against rosinality's own code (test/fixtures/discriminator, made by
  * test/fixtures/make-discriminator-fixture.py with PyTorch on random weights): logits, the input
  * gradient through the minibatch-stddev coupling, and two weight gradients. Tolerance as for the
- * generator parity: max abs error ≤ 1e-4 × the reference's range.
+ * generator parity: max abs error ≤ 1e-4 × the reference's range. Measured on wasm (2026-12-07),
+ * relative to the range: logits 3.2e-6, input gradient 2.6e-7, final_conv weight gradient 4.3e-7,
+ * from-RGB weight gradient 1.6e-6.
  */
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
