@@ -145,7 +145,7 @@ export function progress(label: string, total: number, options: ProgressOptions 
       if (stopped) return;
       stopped = true;
       const seconds = (now() - start) / 1000;
-      stream.write(`${label}: ${value}/${total}${initial ? ` (resumed at ${initial})` : ''} in ${formatDuration(seconds)} (${formatRate(rate())}/s)${fieldsText(fields)}\n`);
+      stream.write(`${label}: ${value}/${total}${initial ? ` (from step ${initial})` : ''} in ${formatDuration(seconds)} (${formatRate(rate())}/s)${fieldsText(fields)}\n`);
     },
     get value() {
       return value;

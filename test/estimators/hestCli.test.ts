@@ -50,8 +50,8 @@ describe('aueditnet train hest --resume', () => {
     cpSync(model, out, { recursive: true });
     const r = await cli(['train', 'hest', '--data', data, '--fold', '3', '--out', out, '--steps', '6', '--batch', '4', '--every', '1', '--decay-from', '2', '--lr-final', '1e-5', '--resume']);
     expect(r.code, r.stderr).toBe(0);
-    // the summary line: "training hest: 6/6 (resumed at 4) in 1s (R/s) loss …, img/s I"; 2 new steps of 4 images each
-    const m = /training hest: 6\/6 \(resumed at 4\) in \S+ \(([\d.]+)\/s\).*img\/s ([\d.]+)/.exec(r.stderr);
+    // the summary line: "training hest: 6/6 (from step 4) in 1s (R/s) loss …, img/s I"; 2 new steps of 4 images each
+    const m = /training hest: 6\/6 \(from step 4\) in \S+ \(([\d.]+)\/s\).*img\/s ([\d.]+)/.exec(r.stderr);
     expect(m, r.stderr).not.toBeNull();
     const stepsPerSecond = Number(m![1]), imagesPerSecond = Number(m![2]);
     // img/s and the bar's rate count the same 2 steps (the rate runs to the bar's stop, after the

@@ -47,7 +47,7 @@ describe('progress', () => {
     t = 20_000;
     p.update(1000);
     p.stop();
-    expect(stream.text.trim().split('\n').pop()).toBe('training: 1000/1000 (resumed at 800) in 20s (10.0/s)');
+    expect(stream.text.trim().split('\n').pop()).toBe('training: 1000/1000 (from step 800) in 20s (10.0/s)');
   });
 
   it('draws a bar with count and rate on a terminal, and nothing when quiet', () => {
