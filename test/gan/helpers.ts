@@ -8,6 +8,8 @@ import { encoderFromCheckpoint, generatorFromCheckpoint } from '../../src/gan/mo
 import type { Encoder } from '../../src/gan/encoder.js';
 import type { Generator } from '../../src/gan/generator.js';
 import { readNpy } from '../../src/io/npy.js';
+import { loadPairData, type PairData } from '../../src/gan/pairData.js';
+import { writePool } from '../../src/synth/pool-writer.js';
 import { tf } from '../../src/runtime/index.js';
 
 export const REF = new URL('../fixtures/reference/', import.meta.url).pathname;
@@ -47,4 +49,11 @@ export function fixtureEncoder(structure: 'e4e' | 'psp' = 'e4e'): Encoder {
   const ck = readCheckpoint(join(REF, 'e4e-small.pt'));
   const opts = Object.fromEntries(Object.entries(ck.values).filter(([k]) => k.startsWith('opts.')).map(([k, v]) => [k.slice(5), v]));
   return encoderFromCheckpoint(ck, { ...inferEncoderConfig(ck.encoder!, 'e4e-small.pt', opts), structure }).encoder;
+}
+
+/** A tiny 32-px pool (3 images per identity) for the pair trainer's tests: the last 2 identities are the validation set. */
+export async function tinyPairPool(identities: number, seed: number): Promise<{ pool: string; train: PairData; val: PairData }> {
+  const pool = tempDir();
+  await writePool({ out: pool, size: 32, identities, perIdentity: 3, seed, nuisance: true, workers: 0, force: true });
+  return { pool, train: await loadPairData(pool, { from: 0, to: identities - 2 }), val: await loadPairData(pool, { from: identities - 2, to: identities }) };
 }

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Encoder } from '../../src/gan/encoder.js';
 import { Generator } from '../../src/gan/generator.js';
-import { loadPairData, type PairData } from '../../src/gan/pairData.js';
+import type { PairData } from '../../src/gan/pairData.js';
 import { finalizePair, pairFromCheckpoint, synthfacsPairConfig, trainPair, validatePair, validationNoise, type PairConfig } from '../../src/gan/pairTrainer.js';
 import { scheduledLr } from '../../src/nn/lrSchedule.js';
 import { pairInit } from '../../src/gan/pairInit.js';
@@ -21,12 +21,11 @@ import { BatchNorm2d } from '../../src/gan/torchLayers.js';
 import { stopGradient } from '../../src/nn/stopGradient.js';
 import { pickRows } from '../../src/runtime/kernels/convBackprop.js';
 import { initRuntime, tf } from '../../src/runtime/index.js';
-import { writePool } from '../../src/synth/pool-writer.js';
 import { IDENTITY_FACTORS, sampleIdentity } from '../../src/synth/identity.js';
 import { NEUTRAL_NUISANCE } from '../../src/synth/nuisance.js';
 import { cli } from '../cli/helpers.js';
 import { rand, worstVsCpu } from '../runtime/helpers.js';
-import { tempDir } from './helpers.js';
+import { tempDir, tinyPairPool } from './helpers.js';
 import { TINY_E80, TINY_G80 } from './tinyConfigs.js';
 
 let pool: string;
@@ -35,10 +34,7 @@ let val: PairData;
 
 beforeAll(async () => {
   await initRuntime();
-  pool = tempDir();
-  await writePool({ out: pool, size: 32, identities: 12, perIdentity: 3, seed: 5, nuisance: true, workers: 0, force: true });
-  train = await loadPairData(pool, { from: 0, to: 10 });
-  val = await loadPairData(pool, { from: 10, to: 12 });
+  ({ pool, train, val } = await tinyPairPool(12, 5));
 }, 120_000);
 
 const tinyG = TINY_G80;

@@ -5,13 +5,12 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { DiscriminatorConfig } from '../../src/gan/discriminator.js';
-import { loadPairData, type PairData } from '../../src/gan/pairData.js';
+import type { PairData } from '../../src/gan/pairData.js';
 import { synthfacsPairConfig, trainPair, type PairConfig } from '../../src/gan/pairTrainer.js';
 import { CheckpointFile } from '../../src/nn/checkpointFile.js';
 import { initRuntime } from '../../src/runtime/index.js';
-import { writePool } from '../../src/synth/pool-writer.js';
 import { cli } from '../cli/helpers.js';
-import { tempDir } from './helpers.js';
+import { tempDir, tinyPairPool } from './helpers.js';
 import { TINY_E80, TINY_G80 } from './tinyConfigs.js';
 
 let pool: string;
@@ -20,10 +19,7 @@ let val: PairData;
 
 beforeAll(async () => {
   await initRuntime();
-  pool = tempDir();
-  await writePool({ out: pool, size: 32, identities: 8, perIdentity: 3, seed: 6, nuisance: true, workers: 0, force: true });
-  train = await loadPairData(pool, { from: 0, to: 6 });
-  val = await loadPairData(pool, { from: 6, to: 8 });
+  ({ pool, train, val } = await tinyPairPool(8, 6));
 }, 120_000);
 
 const TINY_D: DiscriminatorConfig = { size: 32, channels: { '4': 8, '8': 8, '16': 8, '32': 8 }, blurKernel: [1, 3, 3, 1], stddevGroup: 4, stddevFeat: 1 };
