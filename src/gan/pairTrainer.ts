@@ -1,8 +1,9 @@
 /**
  * Training of the SynthFACS pair (issue 4 part 5): a StyleGAN2-architecture generator G and an
  * e4e-architecture encoder E, trained together on `synth pool` images whose render codes are
- * known (synthCode.ts). No discriminator: on a 2-core CPU an adversarial run would not converge in
- * the time budget, and the world's exact render parameters make supervision possible instead.
+ * known (synthCode.ts). Supervised by default: the world's exact render parameters make it
+ * possible, and an adversarial run is slow on a 2-core CPU. An optional discriminator term
+ * (lambdaAdv) is added for the small features pixel losses blur away.
  *
  * Per step, for a batch of images I with codes c and fresh noise n (z = [c, n]):
  *   w      = mapping(z)                       (W: the world's factors → a style)
@@ -76,9 +77,9 @@ export interface PairConfig {
    */
   regionWeight?: number;
   /**
-   * Weight of StyleGAN2's non-saturating adversarial loss on every image G renders in a step (the
-   * reconstructions and the mapping renders), judged by a discriminator trained beside the pair
-   * with the logistic loss (adversarial.ts). Pixel losses average the small, position-varying AU
+   * Weight of StyleGAN2's non-saturating adversarial loss on the reconstructions G(E(I)) (the first
+   * advBatch of each batch), judged by a discriminator trained beside the pair with the logistic
+   * loss (adversarial.ts). Pixel losses average the small, position-varying AU
    * features (brows, lids, lip corners) into a smear; a discriminator penalises the smear itself.
    * Absent in runs without it.
    */
@@ -328,15 +329,14 @@ export async function trainPair(o: PairTrainOptions): Promise<{ generator: Gener
     // the mapping path renders only the first genBatch faces: it teaches G the mapping's W, the
     // encoder path (every face) is what reconstruction quality rests on
     const nGen = Math.min(c.genBatch, c.batch);
-    let lossGen: tf.Scalar, imgRec: tf.Tensor4D, img: tf.Tensor4D;
+    let lossGen: tf.Scalar, imgRec: tf.Tensor4D;
     if (nGen > 0) {
-      img = g.synthesis(tf.concat([wMap.slice(0, nGen), wE], 0), { noise: 'const', mode: 'shared' });
+      const img = g.synthesis(tf.concat([wMap.slice(0, nGen), wE], 0), { noise: 'const', mode: 'shared' });
       const [imgGen, rec] = tf.split(img, [nGen, c.batch], 0) as [tf.Tensor4D, tf.Tensor4D];
       lossGen = pixelMse(x.slice(0, nGen), imgGen);
       imgRec = rec;
     } else {
       imgRec = g.synthesis(wE, { noise: 'const', mode: 'shared' });
-      img = imgRec;
       lossGen = tf.scalar(0);
     }
     const lossRec = pixelMse(x, imgRec);
