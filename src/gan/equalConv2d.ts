@@ -35,6 +35,8 @@ export class EqualConv2d {
     const p = this.opts.padding ?? 0;
     const pad: tf.backend_util.ExplicitPadding = [[0, 0], [p, p], [p, p], [0, 0]];
     let w = tf.mul(this.weight, this.scale * gain) as tf.Tensor4D;
+    // the bias lives either here or in a following FusedLeakyReLU (extraBias), never both
+    if (this.bias && o.extraBias) throw new Error('EqualConv2d: a conv with its own bias got an extraBias too');
     let b = (this.bias ?? o.extraBias ?? null) as tf.Tensor1D | null;
     if (b && gain !== 1) b = tf.mul(b, gain) as tf.Tensor1D;
     if (o.detach) {

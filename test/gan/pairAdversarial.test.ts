@@ -4,7 +4,7 @@
  * exactly, and the option errors.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { DiscriminatorConfig } from '../../src/gan/discriminator.js';
+import { Discriminator, type DiscriminatorConfig } from '../../src/gan/discriminator.js';
 import type { PairData } from '../../src/gan/pairData.js';
 import { synthfacsPairConfig, trainPair, type PairConfig } from '../../src/gan/pairTrainer.js';
 import { CheckpointFile } from '../../src/nn/checkpointFile.js';
@@ -43,7 +43,6 @@ describe('trainPair with a discriminator', () => {
       const r1 = hasR1 ? l['r1']! * (2 / 2) * 2 : 0;
       expect(l['loss']).toBeCloseTo(l['gen']! + l['rec']! + 0.1 * l['lat']! + l['d']! + 0.5 * l['adv']! + r1, 4);
     }
-    const { Discriminator } = await import('../../src/gan/discriminator.js');
     const fresh = new Discriminator(TINY_D, { seed: base().seed + 2 });
     const before = values(fresh.store);
     const moved = [...values(r.discriminator!.store)].filter(([n, v]) => v.some((x, k) => x !== before.get(n)![k]));
@@ -89,7 +88,6 @@ describe('trainPair with a discriminator', () => {
   it("dLrMul scales D's steps only: after one step D moved 4× as far, G and E the same", async () => {
     const one = await trainPair({ config: adv(), train, val, outDir: tempDir(), steps: 1, checkpointEvery: 100 });
     const four = await trainPair({ config: adv({ dLrMul: 4 }), train, val, outDir: tempDir(), steps: 1, checkpointEvery: 100 });
-    const { Discriminator } = await import('../../src/gan/discriminator.js');
     const fresh = values(new Discriminator(TINY_D, { seed: base().seed + 2 }).store);
     const name = 'final_conv.0.weight';
     const d1 = values(one.discriminator!.store).get(name)!, d4 = values(four.discriminator!.store).get(name)!;
