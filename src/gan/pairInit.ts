@@ -42,6 +42,9 @@ export async function pairInit(path: string): Promise<PairInit> {
       const step = Number(f.metadata['step'] ?? 0);
       const tensors = new Map<string, ReturnType<CheckpointFile['get']>>();
       for (const k of f.keys()) if (k.startsWith('param.')) tensors.set(k, f.get(k));
+      // a run with a weight average (emaImages) starts the next one from the average: it is the
+      // better pair, and what that run exports
+      const averaged = f.keys().some((k) => k.startsWith('param.generatorEma.'));
       const load = (store: ParamStore, prefix: string) => {
         const part: Record<string, ReturnType<CheckpointFile['get']>> = {};
         for (const n of store.names()) {
@@ -55,8 +58,8 @@ export async function pairInit(path: string): Promise<PairInit> {
         path,
         step,
         load: (g: Generator, e: Encoder) => {
-          load(g.store, 'generator');
-          load(e.store, 'encoder');
+          load(g.store, averaged ? 'generatorEma' : 'generator');
+          load(e.store, averaged ? 'encoderEma' : 'encoder');
         },
       };
     } finally {

@@ -37,6 +37,7 @@ import { SYNTH_CODE_DIM } from './synthCode.js';
 import { Discriminator, type DiscriminatorConfig } from './discriminator.js';
 import { dLogisticLoss, gNonSaturatingLoss, r1Estimate } from './adversarial.js';
 import { storeModel } from './trainable.js';
+import { emaBeta, WeightEma } from './weightEma.js';
 
 export interface PairConfig {
   generator: GeneratorConfig;
@@ -96,6 +97,12 @@ export interface PairConfig {
    * batch: D costs about as much per image as G and E together, so it sees part of each batch.
    */
   advBatch?: number;
+  /**
+   * Half-life, in training images, of an exponential moving average of G's and E's weights
+   * (StyleGAN2's g_ema; weightEma.ts). The averaged pair is what validation, previews, exports and
+   * the finished model use; the live weights keep training at the full rate. Absent: none.
+   */
+  emaImages?: number;
   /** γ of the R1 penalty on real images, γ/2 · R1 (rosinality's r1; estimated, adversarial.ts). Absent: none. */
   r1?: number;
   /** R1 every N steps, weighted ×N (rosinality's lazy regularisation, d_reg_every = 16). */
@@ -182,10 +189,12 @@ export interface PairInit {
 
 export interface PairValidation {
   step: number;
-  /** Mean per-image PSNR (dB, [0, 1] images) of G(E(I)) and of G(mapping(z)). */
+  /** Mean per-image PSNR (dB, [0, 1] images) of G(E(I)) and of G(mapping(z)); the averaged weights' with emaImages. */
   psnrRec: number;
   psnrGen: number;
   images: number;
+  /** With emaImages: the live (not averaged) weights' G(E(I)) PSNR, to see what the average buys. */
+  psnrRecLive?: number;
 }
 
 /** Standard normals from a resumable uniform stream (Box–Muller). */
@@ -244,7 +253,8 @@ export function batchPsnr(a: tf.Tensor4D, b: tf.Tensor4D): number[] {
 }
 
 /** G(E(I)) and G(mapping(code)) for up to `limit` images, in chunks, in inference mode. */
-export function validatePair(g: Generator, e: Encoder, data: PairData, limit = 256, chunk = 32): { psnrRec: number; psnrGen: number; images: number } {
+export function validatePair(g: Generator, e: Encoder, data: PairData, limit = 256, chunk = 32, o: { mappingPath?: boolean } = {}): { psnrRec: number; psnrGen: number; images: number } {
+  const mappingPath = o.mappingPath ?? true;
   const n = Math.min(limit, data.images.count);
   // spread over the identities rather than the first few
   const idx = Array.from({ length: n }, (_, i) => Math.floor((i * data.images.count) / n));
@@ -256,12 +266,13 @@ export function validatePair(g: Generator, e: Encoder, data: PairData, limit = 2
       const x = batchImages(data.images, part);
       const wE = e.encode(x);
       rec.push(...batchPsnr(g.synthesis(wE, { noise: 'const', mode: 'shared' }), x));
+      if (!mappingPath) return;
       const w = g.mapping.forward(pairZ(data, part, g.styleDim, noise));
       gen.push(...batchPsnr(g.synthesis(broadcastW(w, g.nLatent), { noise: 'const', mode: 'shared' }), x));
     });
   }
   const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
-  return { psnrRec: mean(rec), psnrGen: mean(gen), images: n };
+  return { psnrRec: mean(rec), psnrGen: mappingPath ? mean(gen) : NaN, images: n };
 }
 
 /** A grid of up to 8 columns: originals, E→G reconstructions, mapping renders. */
@@ -283,7 +294,11 @@ export async function writePairPreview(path: string, g: Generator, e: Encoder, d
   await writePng(path, { width: W!, height: H!, data: data8 });
 }
 
-export async function trainPair(o: PairTrainOptions): Promise<{ generator: Generator; encoder: Encoder; discriminator: Discriminator | null; result: TrainLoopResult }> {
+/**
+ * Trains the pair. With emaImages the returned generator and encoder are the averaged ones (what a
+ * finished run ships) and `live` holds the trained weights; without, `live` is null.
+ */
+export async function trainPair(o: PairTrainOptions): Promise<{ generator: Generator; encoder: Encoder; discriminator: Discriminator | null; live: { generator: Generator; encoder: Encoder } | null; result: TrainLoopResult }> {
   const c = o.config;
   const g = new Generator(c.generator, { seed: c.seed });
   const e = new Encoder(c.encoder, { seed: c.seed + 1 });
@@ -294,6 +309,15 @@ export async function trainPair(o: PairTrainOptions): Promise<{ generator: Gener
   const optimizer = new Adam({ lr: c.lr, beta1: c.beta1, beta2: c.beta2 });
   if (o.init && !o.resume) o.init.load(g, e);
   if (c.freezeGenerator) g.store.setTrainable(false);
+  let ema: { g: Generator; e: Encoder; steps: WeightEma[] } | null = null;
+  if (c.emaImages !== undefined) {
+    const beta = emaBeta(c.emaImages, c.batch);
+    const gs = new Generator(c.generator, { seed: c.seed }), es = new Encoder(c.encoder, { seed: c.seed + 1 });
+    // from the starting weights (a resume then overwrites them with the checkpoint's average)
+    const steps = [new WeightEma(g.store, gs.store, beta), new WeightEma(e.store, es.store, beta)];
+    for (const s of steps) s.copy();
+    ema = { g: gs, e: es, steps };
+  }
   const lambdaFeat = c.lambdaFeat ?? 0;
   if (lambdaFeat > 0 && !o.features) throw new Error('lambdaFeat > 0 needs a feature network (PairTrainOptions.features)');
   const lambdaAu = c.lambdaAu ?? 0;
@@ -379,7 +403,12 @@ export async function trainPair(o: PairTrainOptions): Promise<{ generator: Gener
       dir: o.outDir,
       totalSteps: o.steps,
       checkpointEvery: o.checkpointEvery ?? 250,
-      models: { generator: storeModel(g.store), encoder: storeModel(e.store), ...(d ? { discriminator: storeModel(d.store) } : {}) },
+      models: {
+        generator: storeModel(g.store),
+        encoder: storeModel(e.store),
+        ...(d ? { discriminator: storeModel(d.store) } : {}),
+        ...(ema ? { generatorEma: ema.steps[0]!.model(), encoderEma: ema.steps[1]!.model() } : {}),
+      },
       optimizer,
       rngs: { batches: rng },
       // the step count is left out so that a run can be extended with --steps N --resume
@@ -389,18 +418,30 @@ export async function trainPair(o: PairTrainOptions): Promise<{ generator: Gener
       lrAt: o.schedule ? (step) => scheduledLr(c.lr, o.schedule, step) : undefined,
       info: { ...(o.init ? { init: o.init.path, initStep: o.init.step } : {}), ...(o.schedule ? { schedule: o.schedule } : {}) },
       loss,
-      onStep: o.onStep,
+      // the average moves after the optimizer's step and before a checkpoint can be written
+      onStep: ema
+        ? (step, logs) => {
+            for (const s of ema!.steps) s.update();
+            o.onStep?.(step, logs);
+          }
+        : o.onStep,
       stopAfter: o.stopAfter,
       onCheckpoint: async (step) => {
-        const v = validatePair(g, e, o.val);
-        await writePairPreview(`${o.outDir}/preview.png`, g, e, o.val);
-        await o.onCheckpoint?.(step, { step, ...v });
+        const [vg, ve] = ema ? [ema.g, ema.e] : [g, e];
+        const v: PairValidation = { step, ...validatePair(vg, ve, o.val) };
+        if (ema) v.psnrRecLive = validatePair(g, e, o.val, 256, 32, { mappingPath: false }).psnrRec;
+        await writePairPreview(`${o.outDir}/preview.png`, vg, ve, o.val);
+        await o.onCheckpoint?.(step, v);
       },
     });
+  } catch (err) {
+    if (ema) for (const m of [ema.g, ema.e]) m.dispose();
+    throw err;
   } finally {
     pixelW?.dispose();
   }
-  return { generator: g, encoder: e, discriminator: d, result };
+  if (!ema) return { generator: g, encoder: e, discriminator: d, live: null, result };
+  return { generator: ema.g, encoder: ema.e, discriminator: d, live: { generator: g, encoder: e }, result };
 }
 
 /**
@@ -432,7 +473,9 @@ export function pairFromCheckpoint(file: string): { generator: Generator; encode
     const g = new Generator(config.generator, { seed: config.seed });
     const e = new Encoder(config.encoder, { seed: config.seed + 1 });
     try {
-      for (const [prefix, model] of [['generator', storeModel(g.store)], ['encoder', storeModel(e.store)]] as const) {
+      // a run with a weight average exports the average (StyleGAN2 ships g_ema)
+      const averaged = config.emaImages !== undefined;
+      for (const [prefix, model] of [[averaged ? 'generatorEma' : 'generator', storeModel(g.store)], [averaged ? 'encoderEma' : 'encoder', storeModel(e.store)]] as const) {
         const tensors: Record<string, ReturnType<CheckpointFile['get']>> = {};
         for (const n of model.names()) {
           const key = `param.${prefix}.${n}`;
