@@ -37,6 +37,7 @@ interface Options {
   lambdaAdv: string;
   advBatch: string;
   dLrMul: string;
+  gLrMul: string;
   r1: string;
   r1Every: string;
   ema: string;
@@ -97,6 +98,8 @@ async function run(o: Options): Promise<void> {
       throw new UserError(`--adv-batch ${advBatch}: expected at most --batch (${batch}) and a multiple of ${group} (the discriminator compares images in groups of ${group})`);
     }
   }
+  const gLrMul = Number(o.gLrMul);
+  if (!(gLrMul > 0) || !Number.isFinite(gLrMul)) throw new UserError(`--g-lr-mul ${o.gLrMul}: expected a positive number`);
   const emaImages = Number(o.ema);
   if (!(emaImages >= 0) || !Number.isFinite(emaImages)) throw new UserError(`--ema ${o.ema}: expected a half-life in images ≥ 0 (0: off)`);
   const schedule = scheduleFromOptions(o, lr, steps, (m) => new UserError(m));
@@ -115,7 +118,7 @@ async function run(o: Options): Promise<void> {
   mkdirSync(o.out, { recursive: true });
   const log = join(o.out, 'log.jsonl');
   // options left at their defaults keep the config (and so the resume check) as older runs wrote it
-  const config = { ...synthfacsPairConfig(), batch, lr, seed, genBatch, lambdaLat, ...(o.freezeGenerator ? { freezeGenerator: true } : {}), ...(lambdaFeat > 0 ? { lambdaFeat } : {}), ...(lambdaAu > 0 ? { lambdaAu } : {}), ...(regionWeight > 0 ? { regionWeight } : {}), ...(lambdaAdv > 0 ? { lambdaAdv, discriminator: synthfacsDiscriminatorConfig(), advBatch, ...(dLrMul !== 1 ? { dLrMul } : {}) } : {}), ...(r1 > 0 ? { r1, r1Every } : {}), ...(emaImages > 0 ? { emaImages } : {}) };
+  const config = { ...synthfacsPairConfig(), batch, lr, seed, genBatch, lambdaLat, ...(o.freezeGenerator ? { freezeGenerator: true } : {}), ...(lambdaFeat > 0 ? { lambdaFeat } : {}), ...(lambdaAu > 0 ? { lambdaAu } : {}), ...(regionWeight > 0 ? { regionWeight } : {}), ...(lambdaAdv > 0 ? { lambdaAdv, discriminator: synthfacsDiscriminatorConfig(), advBatch, ...(dLrMul !== 1 ? { dLrMul } : {}) } : {}), ...(r1 > 0 ? { r1, r1Every } : {}), ...(emaImages > 0 ? { emaImages } : {}), ...(gLrMul !== 1 ? { gLrMul } : {}) };
   let features: ((x: tf.Tensor4D) => tf.Tensor4D[]) | undefined;
   let auDelta: ((a: tf.Tensor4D, b: tf.Tensor4D) => tf.Tensor2D) | undefined;
   if (lambdaFeat > 0 || lambdaAu > 0) {
@@ -131,7 +134,7 @@ async function run(o: Options): Promise<void> {
     throw new UserError(`${checkpointPath(o.out)}: a checkpoint exists; --init starts a new run, so choose another --out folder (or --resume this one)`);
   }
   const init = o.init !== undefined ? await pairInit(o.init) : undefined;
-  if (init) appendFileSync(log, `${JSON.stringify({ init: o.init, initStep: init.step, config: { genBatch, lambdaLat, freezeGenerator: !!o.freezeGenerator, lambdaFeat, lambdaAu, regionWeight, lambdaAdv, advBatch, dLrMul, r1, r1Every, emaImages, fpre: o.fpre ?? null, lr }, time: new Date().toISOString() })}\n`);
+  if (init) appendFileSync(log, `${JSON.stringify({ init: o.init, initStep: init.step, config: { genBatch, lambdaLat, freezeGenerator: !!o.freezeGenerator, lambdaFeat, lambdaAu, regionWeight, lambdaAdv, advBatch, dLrMul, r1, r1Every, emaImages, gLrMul, fpre: o.fpre ?? null, lr }, time: new Date().toISOString() })}\n`);
   const initial = o.resume ? checkpointStep(o.out) : (init?.step ?? 0);
   const bar = progress('training pair', steps, { quiet: o.quiet, initial });
   const t0 = performance.now();
@@ -175,7 +178,7 @@ async function run(o: Options): Promise<void> {
   const notes = {
     training: {
       command: process.argv.slice(2).join(' '),
-      config: { genBatch, lambdaLat, freezeGenerator: !!o.freezeGenerator, lambdaFeat, lambdaAu, regionWeight, lambdaAdv, advBatch, dLrMul, r1, r1Every, emaImages, ...(o.fpre ? { fpre: o.fpre } : {}) },
+      config: { genBatch, lambdaLat, freezeGenerator: !!o.freezeGenerator, lambdaFeat, lambdaAu, regionWeight, lambdaAdv, advBatch, dLrMul, r1, r1Every, emaImages, gLrMul, ...(o.fpre ? { fpre: o.fpre } : {}) },
       ...(schedule ? { schedule: schedule as unknown as Record<string, number> } : {}),
       pool: data,
       trainIdentities: n - holdout,
@@ -218,6 +221,7 @@ export function register(train: Command): void {
     .option('--d-lr-mul <x>', "the discriminator's learning rate as a multiple of --lr (and of its schedule)", '1')
     .option('--r1 <gamma>', 'R1 penalty γ/2·‖∇D(real)‖² on the discriminator (estimated by a random finite difference; needs --lambda-adv)', '0')
     .option('--r1-every <n>', 'apply R1 every n steps, weighted ×n (lazy regularisation)', '16')
+    .option('--g-lr-mul <x>', "the generator's learning rate (mapping included) as a multiple of --lr (and of its schedule); its equalised weights move slowly at a rate the encoder tolerates", '1')
     .option('--ema <images>', "keep a moving average of G's and E's weights with this half-life in images (StyleGAN2's g_ema: 10000); validation, previews, --export and the finished model use the average (0: off)", '0')
     .option('--fpre <dir>', 'folder or file of F_pre, for --lambda-feat and --lambda-au')
     .option('--freeze-generator', 'train E only, against a fixed G (a late phase, from --init)')

@@ -90,6 +90,13 @@ export interface PairConfig {
    * continuing a pair at a lower lr would leave a fresh D near chance for hundreds of steps).
    */
   dLrMul?: number;
+  /**
+   * The generator's learning rate (mapping included) as a multiple of lr. G's weights are
+   * equalised (unit-scale, with the 1/√fan-in applied at run time), so Adam's steps of size lr move
+   * them lr relative to their scale; E's plain PyTorch-style weights of scale 1/√fan-in move
+   * √fan-in times faster at the same lr. A rate E tolerates leaves G crawling. Absent: 1.
+   */
+  gLrMul?: number;
   /** The discriminator's architecture (with lambdaAdv; synthfacsDiscriminatorConfig by default). */
   discriminator?: DiscriminatorConfig;
   /**
@@ -341,6 +348,10 @@ export async function trainPair(o: PairTrainOptions): Promise<{ generator: Gener
     }
   }
   if (d && c.dLrMul !== undefined) optimizer.setLrMultiplier(d.trainableVariables(), c.dLrMul);
+  if (c.gLrMul !== undefined) {
+    if (!(c.gLrMul > 0) || !Number.isFinite(c.gLrMul)) throw new Error(`gLrMul must be a positive number, got ${c.gLrMul}`);
+    optimizer.setLrMultiplier(g.trainableVariables(), c.gLrMul);
+  }
   const pixelW = regionWeight > 0 ? tf.keep(tf.tensor4d(o.pixelWeights!, [1, S, S, 1])) : null;
   const pixelMse = (a: tf.Tensor4D, b: tf.Tensor4D): tf.Scalar =>
     pixelW ? (tf.mean(tf.mul(tf.square(tf.sub(a, b)), pixelW)) as tf.Scalar) : (tf.losses.meanSquaredError(a, b) as tf.Scalar);

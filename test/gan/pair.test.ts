@@ -249,6 +249,23 @@ describe('trainPair (tiny pair, 32 px)', () => {
     for (const m of [generator, encoder, g0, e0]) m.dispose();
   }, 120_000);
 
+  it("gLrMul scales G's steps only: after one step G moved 4× as far (mapping included), E the same", async () => {
+    const c = tinyConfig();
+    const one = await trainPair({ config: c, train, val, outDir: tempDir(), steps: 1, checkpointEvery: 100 });
+    const four = await trainPair({ config: { ...c, gLrMul: 4 }, train, val, outDir: tempDir(), steps: 1, checkpointEvery: 100 });
+    const g0 = new Generator(c.generator, { seed: c.seed });
+    for (const name of ['convs.1.conv.weight', 'style.1.weight', 'to_rgbs.1.conv.modulation.weight']) {
+      const moved = (g: Generator) => Array.from(g.store.get(name).dataSync()).reduce((s, v, k) => s + Math.abs(v - g0.store.get(name).dataSync()[k]!), 0);
+      // Adam's first step is lr·g/(|g| + ε): 4× exactly up to ε
+      expect(moved(four.generator) / moved(one.generator), name).toBeCloseTo(4, 2);
+    }
+    for (const n of one.encoder.store.names()) expect(Array.from(four.encoder.store.get(n).dataSync()), n).toEqual(Array.from(one.encoder.store.get(n).dataSync()));
+    await expect(trainPair({ config: { ...c, gLrMul: 0 }, train, val, outDir: tempDir(), steps: 1 })).rejects.toThrow(/gLrMul must be a positive number, got 0/);
+    const r = await cli(['train', 'pair', '--data', pool, '--out', tempDir(), '--g-lr-mul', 'x']);
+    expect(r.stderr).toMatch(/--g-lr-mul x: expected a positive number/);
+    for (const m of [one.generator, one.encoder, four.generator, four.encoder, g0]) m.dispose();
+  }, 120_000);
+
   it('lambdaFeat and lambdaAu add a perceptual and an AU-consistency term in a frozen network\'s features; the network is not trained', async () => {
     const fpre = buildEstimator('fpre', { widths: [4, 8], convsPerBlock: [1, 1], hidden: 8, outputs: 12 }, 32, 3);
     fpre.params.setTrainable(false);
