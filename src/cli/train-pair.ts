@@ -38,6 +38,7 @@ interface Options {
   advBatch: string;
   dLrMul: string;
   gLrMul: string;
+  warmup: string;
   r1: string;
   r1Every: string;
   ema: string;
@@ -98,6 +99,8 @@ async function run(o: Options): Promise<void> {
       throw new UserError(`--adv-batch ${advBatch}: expected at most --batch (${batch}) and a multiple of ${group} (the discriminator compares images in groups of ${group})`);
     }
   }
+  const warmup = Number(o.warmup);
+  if (!Number.isInteger(warmup) || warmup < 0) throw new UserError(`--warmup ${o.warmup}: expected a whole number of steps ≥ 0`);
   const gLrMul = Number(o.gLrMul);
   if (!(gLrMul > 0) || !Number.isFinite(gLrMul)) throw new UserError(`--g-lr-mul ${o.gLrMul}: expected a positive number`);
   const emaImages = Number(o.ema);
@@ -134,7 +137,7 @@ async function run(o: Options): Promise<void> {
     throw new UserError(`${checkpointPath(o.out)}: a checkpoint exists; --init starts a new run, so choose another --out folder (or --resume this one)`);
   }
   const init = o.init !== undefined ? await pairInit(o.init) : undefined;
-  if (init) appendFileSync(log, `${JSON.stringify({ init: o.init, initStep: init.step, config: { genBatch, lambdaLat, freezeGenerator: !!o.freezeGenerator, lambdaFeat, lambdaAu, regionWeight, lambdaAdv, advBatch, dLrMul, r1, r1Every, emaImages, gLrMul, fpre: o.fpre ?? null, lr }, time: new Date().toISOString() })}\n`);
+  if (init) appendFileSync(log, `${JSON.stringify({ init: o.init, initStep: init.step, config: { genBatch, lambdaLat, freezeGenerator: !!o.freezeGenerator, lambdaFeat, lambdaAu, regionWeight, lambdaAdv, advBatch, dLrMul, r1, r1Every, emaImages, gLrMul, warmup, fpre: o.fpre ?? null, lr }, time: new Date().toISOString() })}\n`);
   const initial = o.resume ? checkpointStep(o.out) : (init?.step ?? 0);
   const bar = progress('training pair', steps, { quiet: o.quiet, initial });
   const t0 = performance.now();
@@ -147,6 +150,7 @@ async function run(o: Options): Promise<void> {
     resume: o.resume,
     init,
     schedule,
+    ...(warmup > 0 ? { warmup } : {}),
     features,
     auDelta,
     pixelWeights,
@@ -178,7 +182,7 @@ async function run(o: Options): Promise<void> {
   const notes = {
     training: {
       command: process.argv.slice(2).join(' '),
-      config: { genBatch, lambdaLat, freezeGenerator: !!o.freezeGenerator, lambdaFeat, lambdaAu, regionWeight, lambdaAdv, advBatch, dLrMul, r1, r1Every, emaImages, gLrMul, ...(o.fpre ? { fpre: o.fpre } : {}) },
+      config: { genBatch, lambdaLat, freezeGenerator: !!o.freezeGenerator, lambdaFeat, lambdaAu, regionWeight, lambdaAdv, advBatch, dLrMul, r1, r1Every, emaImages, gLrMul, warmup, ...(o.fpre ? { fpre: o.fpre } : {}) },
       ...(schedule ? { schedule: schedule as unknown as Record<string, number> } : {}),
       pool: data,
       trainIdentities: n - holdout,
@@ -222,6 +226,7 @@ export function register(train: Command): void {
     .option('--r1 <gamma>', 'R1 penalty γ/2·‖∇D(real)‖² on the discriminator (estimated by a random finite difference; needs --lambda-adv)', '0')
     .option('--r1-every <n>', 'apply R1 every n steps, weighted ×n (lazy regularisation)', '16')
     .option('--g-lr-mul <x>', "the generator's learning rate (mapping included) as a multiple of --lr (and of its schedule); its equalised weights move slowly at a rate the encoder tolerates", '1')
+    .option('--warmup <n>', "ramp the learning rate up linearly over the optimizer's first n steps (fresh after --init, continued on --resume); spares trained weights Adam's first full-size steps (0: off)", '0')
     .option('--ema <images>', "keep a moving average of G's and E's weights with this half-life in images (StyleGAN2's g_ema: 10000); validation, previews, --export and the finished model use the average (0: off)", '0')
     .option('--fpre <dir>', 'folder or file of F_pre, for --lambda-feat and --lambda-au')
     .option('--freeze-generator', 'train E only, against a fixed G (a late phase, from --init)')

@@ -180,6 +180,12 @@ export interface PairTrainOptions {
   init?: PairInit;
   /** Learning-rate schedule (not part of the config, so a run can be extended or re-scheduled). */
   schedule?: LrSchedule;
+  /**
+   * Ramp the learning rate linearly over this optimizer's first N steps (Adam's own count: fresh
+   * after --init, restored on resume). Adam's first steps move every weight by about lr at once;
+   * from trained weights that costs 1–3 dB that take ~100 steps to win back (docs/decisions.md).
+   */
+  warmup?: number;
 }
 
 /**
@@ -202,6 +208,13 @@ export interface PairValidation {
   images: number;
   /** With emaImages: the live (not averaged) weights' G(E(I)) PSNR, to see what the average buys. */
   psnrRecLive?: number;
+}
+
+/** The share of the learning rate at the optimizer's n-th step (1-based) under a linear warmup of `steps`. */
+export function warmupFactor(n: number, steps: number | undefined): number {
+  if (!steps) return 1;
+  if (!(Number.isInteger(steps) && steps > 0)) throw new Error(`warmup must be a positive integer of steps, got ${steps}`);
+  return Math.min(1, n / steps);
 }
 
 /** Standard normals from a resumable uniform stream (Box–Muller). */
@@ -426,7 +439,7 @@ export async function trainPair(o: PairTrainOptions): Promise<{ generator: Gener
       config: c as unknown as Record<string, unknown>,
       resume: o.resume,
       startStep: o.init?.step,
-      lrAt: o.schedule ? (step) => scheduledLr(c.lr, o.schedule, step) : undefined,
+      lrAt: o.schedule || o.warmup ? (step) => scheduledLr(c.lr, o.schedule, step) * warmupFactor(optimizer.step + 1, o.warmup) : undefined,
       info: { ...(o.init ? { init: o.init.path, initStep: o.init.step } : {}), ...(o.schedule ? { schedule: o.schedule } : {}) },
       loss,
       // the average moves after the optimizer's step and before a checkpoint can be written

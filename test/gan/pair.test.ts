@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { Encoder } from '../../src/gan/encoder.js';
 import { Generator } from '../../src/gan/generator.js';
 import type { PairData } from '../../src/gan/pairData.js';
-import { finalizePair, pairFromCheckpoint, synthfacsPairConfig, trainPair, validatePair, validationNoise, type PairConfig } from '../../src/gan/pairTrainer.js';
+import { finalizePair, pairFromCheckpoint, synthfacsPairConfig, trainPair, validatePair, validationNoise, warmupFactor, type PairConfig } from '../../src/gan/pairTrainer.js';
 import { scheduledLr } from '../../src/nn/lrSchedule.js';
 import { pairInit } from '../../src/gan/pairInit.js';
 import { buildEstimator } from '../../src/estimators/model.js';
@@ -265,6 +265,33 @@ describe('trainPair (tiny pair, 32 px)', () => {
     expect(r.stderr).toMatch(/--g-lr-mul x: expected a positive number/);
     for (const m of [one.generator, one.encoder, four.generator, four.encoder, g0]) m.dispose();
   }, 120_000);
+
+  it('warmup ramps the rate over the optimizer\'s first steps: step 1 of 4 moves G and E a quarter as far, and a resume continues the ramp', async () => {
+    const c = tinyConfig();
+    const full = await trainPair({ config: c, train, val, outDir: tempDir(), steps: 1, checkpointEvery: 100 });
+    const warm = await trainPair({ config: c, train, val, outDir: tempDir(), steps: 1, checkpointEvery: 100, warmup: 4 });
+    const g0 = new Generator(c.generator, { seed: c.seed }), e0 = new Encoder(c.encoder, { seed: c.seed + 1 });
+    for (const [name, a, b, z] of [
+      ['convs.1.conv.weight', full.generator.store, warm.generator.store, g0.store],
+      ['styles.0.linear.weight', full.encoder.store, warm.encoder.store, e0.store],
+    ] as const) {
+      const moved = (st: typeof a) => Array.from(st.get(name).dataSync()).reduce((s, v, k) => s + Math.abs(v - z.get(name).dataSync()[k]!), 0);
+      expect(moved(b) / moved(a), name).toBeCloseTo(0.25, 2);
+    }
+    expect(warmupFactor(2, 4)).toBe(0.5);
+    expect(warmupFactor(9, 4)).toBe(1);
+    expect(warmupFactor(1, undefined)).toBe(1);
+    expect(() => warmupFactor(1, 2.5)).toThrow(/warmup must be a positive integer of steps, got 2.5/);
+    // 2 + resume + 2 equals 4: the ramp follows Adam's restored step count
+    const a = tempDir(), b = tempDir();
+    const four = await trainPair({ config: c, train, val, outDir: a, steps: 4, checkpointEvery: 100, warmup: 3 });
+    const half = await trainPair({ config: c, train, val, outDir: b, steps: 4, checkpointEvery: 100, warmup: 3, stopAfter: 2 });
+    const rest = await trainPair({ config: c, train, val, outDir: b, steps: 4, checkpointEvery: 100, warmup: 3, resume: true });
+    for (const n of four.generator.store.names()) expect(Array.from(rest.generator.store.get(n).dataSync()), n).toEqual(Array.from(four.generator.store.get(n).dataSync()));
+    const r = await cli(['train', 'pair', '--data', pool, '--out', tempDir(), '--warmup', '-1']);
+    expect(r.stderr).toMatch(/--warmup -1: expected a whole number of steps ≥ 0/);
+    for (const m of [full.generator, full.encoder, warm.generator, warm.encoder, g0, e0, four.generator, four.encoder, half.generator, half.encoder, rest.generator, rest.encoder]) m.dispose();
+  }, 300_000);
 
   it('lambdaFeat and lambdaAu add a perceptual and an AU-consistency term in a frozen network\'s features; the network is not trained', async () => {
     const fpre = buildEstimator('fpre', { widths: [4, 8], convsPerBlock: [1, 1], hidden: 8, outputs: 12 }, 32, 3);
