@@ -329,15 +329,6 @@ export async function trainPair(o: PairTrainOptions): Promise<{ generator: Gener
   const optimizer = new Adam({ lr: c.lr, beta1: c.beta1, beta2: c.beta2 });
   if (o.init && !o.resume) o.init.load(g, e);
   if (c.freezeGenerator) g.store.setTrainable(false);
-  let ema: { g: Generator; e: Encoder; steps: WeightEma[] } | null = null;
-  if (c.emaImages !== undefined) {
-    const beta = emaBeta(c.emaImages, c.batch);
-    const gs = new Generator(c.generator, { seed: c.seed }), es = new Encoder(c.encoder, { seed: c.seed + 1 });
-    // from the starting weights (a resume then overwrites them with the checkpoint's average)
-    const steps = [new WeightEma(g.store, gs.store, beta), new WeightEma(e.store, es.store, beta)];
-    for (const s of steps) s.copy();
-    ema = { g: gs, e: es, steps };
-  }
   const lambdaFeat = c.lambdaFeat ?? 0;
   if (lambdaFeat > 0 && !o.features) throw new Error('lambdaFeat > 0 needs a feature network (PairTrainOptions.features)');
   const lambdaAu = c.lambdaAu ?? 0;
@@ -364,6 +355,16 @@ export async function trainPair(o: PairTrainOptions): Promise<{ generator: Gener
   if (c.gLrMul !== undefined) {
     if (!(c.gLrMul > 0) || !Number.isFinite(c.gLrMul)) throw new Error(`gLrMul must be a positive number, got ${c.gLrMul}`);
     optimizer.setLrMultiplier(g.trainableVariables(), c.gLrMul);
+  }
+  // built after every option check, so that a refused option leaves no shadow network behind
+  let ema: { g: Generator; e: Encoder; steps: WeightEma[] } | null = null;
+  if (c.emaImages !== undefined) {
+    const beta = emaBeta(c.emaImages, c.batch);
+    const gs = new Generator(c.generator, { seed: c.seed }), es = new Encoder(c.encoder, { seed: c.seed + 1 });
+    // from the starting weights (a resume then overwrites them with the checkpoint's average)
+    const steps = [new WeightEma(g.store, gs.store, beta), new WeightEma(e.store, es.store, beta)];
+    for (const s of steps) s.copy();
+    ema = { g: gs, e: es, steps };
   }
   const pixelW = regionWeight > 0 ? tf.keep(tf.tensor4d(o.pixelWeights!, [1, S, S, 1])) : null;
   const pixelMse = (a: tf.Tensor4D, b: tf.Tensor4D): tf.Scalar =>
