@@ -137,7 +137,9 @@ async function run(o: Options): Promise<void> {
     throw new UserError(`${checkpointPath(o.out)}: a checkpoint exists; --init starts a new run, so choose another --out folder (or --resume this one)`);
   }
   const init = o.init !== undefined ? await pairInit(o.init) : undefined;
-  if (init) appendFileSync(log, `${JSON.stringify({ init: o.init, initStep: init.step, config: { genBatch, lambdaLat, freezeGenerator: !!o.freezeGenerator, lambdaFeat, lambdaAu, regionWeight, lambdaAdv, advBatch, dLrMul, r1, r1Every, emaImages, gLrMul, warmup, fpre: o.fpre ?? null, lr }, time: new Date().toISOString() })}\n`);
+  // every option as given, defaults included, for log.jsonl and the model files' training notes
+  const recipe = { genBatch, lambdaLat, freezeGenerator: !!o.freezeGenerator, lambdaFeat, lambdaAu, regionWeight, lambdaAdv, advBatch, dLrMul, r1, r1Every, emaImages, gLrMul, warmup };
+  if (init) appendFileSync(log, `${JSON.stringify({ init: o.init, initStep: init.step, config: { ...recipe, fpre: o.fpre ?? null, lr }, time: new Date().toISOString() })}\n`);
   const initial = o.resume ? checkpointStep(o.out) : (init?.step ?? 0);
   const bar = progress('training pair', steps, { quiet: o.quiet, initial });
   const t0 = performance.now();
@@ -182,7 +184,7 @@ async function run(o: Options): Promise<void> {
   const notes = {
     training: {
       command: process.argv.slice(2).join(' '),
-      config: { genBatch, lambdaLat, freezeGenerator: !!o.freezeGenerator, lambdaFeat, lambdaAu, regionWeight, lambdaAdv, advBatch, dLrMul, r1, r1Every, emaImages, gLrMul, warmup, ...(o.fpre ? { fpre: o.fpre } : {}) },
+      config: { ...recipe, ...(o.fpre ? { fpre: o.fpre } : {}) },
       ...(schedule ? { schedule: schedule as unknown as Record<string, number> } : {}),
       pool: data,
       trainIdentities: n - holdout,

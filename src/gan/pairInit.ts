@@ -13,6 +13,7 @@ import type { Generator } from './generator.js';
 import { loadModels } from './modelDir.js';
 import type { ParamStore } from './params.js';
 import type { PairInit } from './pairTrainer.js';
+import { pairModelNames } from './weightEma.js';
 
 function copyStore(into: ParamStore, from: ParamStore, source: string): void {
   for (const name of into.names()) {
@@ -42,9 +43,7 @@ export async function pairInit(path: string): Promise<PairInit> {
       const step = Number(f.metadata['step'] ?? 0);
       const tensors = new Map<string, ReturnType<CheckpointFile['get']>>();
       for (const k of f.keys()) if (k.startsWith('param.')) tensors.set(k, f.get(k));
-      // a run with a weight average (emaImages) starts the next one from the average: it is the
-      // better pair, and what that run exports
-      const averaged = f.keys().some((k) => k.startsWith('param.generatorEma.'));
+      const names = pairModelNames(f.keys());
       const load = (store: ParamStore, prefix: string) => {
         const part: Record<string, ReturnType<CheckpointFile['get']>> = {};
         for (const n of store.names()) {
@@ -58,8 +57,8 @@ export async function pairInit(path: string): Promise<PairInit> {
         path,
         step,
         load: (g: Generator, e: Encoder) => {
-          load(g.store, averaged ? 'generatorEma' : 'generator');
-          load(e.store, averaged ? 'encoderEma' : 'encoder');
+          load(g.store, names.generator);
+          load(e.store, names.encoder);
         },
       };
     } finally {

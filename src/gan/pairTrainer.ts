@@ -37,7 +37,7 @@ import { SYNTH_CODE_DIM } from './synthCode.js';
 import { Discriminator, type DiscriminatorConfig } from './discriminator.js';
 import { dLogisticLoss, gNonSaturatingLoss, r1Estimate } from './adversarial.js';
 import { storeModel } from './trainable.js';
-import { emaBeta, WeightEma } from './weightEma.js';
+import { emaBeta, pairModelNames, WeightEma } from './weightEma.js';
 
 export interface PairConfig {
   generator: GeneratorConfig;
@@ -498,9 +498,8 @@ export function pairFromCheckpoint(file: string): { generator: Generator; encode
     const g = new Generator(config.generator, { seed: config.seed });
     const e = new Encoder(config.encoder, { seed: config.seed + 1 });
     try {
-      // a run with a weight average exports the average (StyleGAN2 ships g_ema)
-      const averaged = config.emaImages !== undefined;
-      for (const [prefix, model] of [[averaged ? 'generatorEma' : 'generator', storeModel(g.store)], [averaged ? 'encoderEma' : 'encoder', storeModel(e.store)]] as const) {
+      const names = pairModelNames(f.keys());
+      for (const [prefix, model] of [[names.generator, storeModel(g.store)], [names.encoder, storeModel(e.store)]] as const) {
         const tensors: Record<string, ReturnType<CheckpointFile['get']>> = {};
         for (const n of model.names()) {
           const key = `param.${prefix}.${n}`;

@@ -56,3 +56,13 @@ export class WeightEma {
     return { ...storeModel(this.shadow), trainableVariables: () => [] };
   }
 }
+
+/**
+ * The checkpoint models that hold a `train pair` run's pair to use: the average where the run kept
+ * one (StyleGAN2 ships g_ema; it is also the better start for a new run), the trained weights
+ * otherwise. `keys` are the checkpoint's tensor names.
+ */
+export function pairModelNames(keys: readonly string[]): { generator: string; encoder: string } {
+  const averaged = keys.some((k) => k.startsWith('param.generatorEma.'));
+  return averaged ? { generator: 'generatorEma', encoder: 'encoderEma' } : { generator: 'generator', encoder: 'encoder' };
+}
