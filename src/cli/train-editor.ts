@@ -1,7 +1,7 @@
 /**
  * `aueditnet train editor`: trains AUEditNet on the training subjects of a DISFA-layout fold with
  * a frozen GAN pair (latents cached once in <out>/latents-train.safetensors), the frozen F_pre and
- * F_id, and writes editor.safetensors + editor.json. Checkpoints every --every steps and on Ctrl-C;
+ * F_id, and writes editor.safetensors + editor.json. Checkpoints every --every steps and on Ctrl-C or SIGTERM;
  * `--resume` continues exactly.
  */
 import type { Command } from 'commander';

@@ -49,7 +49,7 @@ export interface TrainLoopOptions {
   onCheckpoint?: (step: number) => void | Promise<void>;
   /** Stop after this many steps in this run (tests; the checkpoint still holds the real step). */
   stopAfter?: number;
-  /** Handle SIGINT by checkpointing and stopping (default true). */
+  /** Handle SIGINT and SIGTERM by checkpointing and stopping (default true). */
   handleSignals?: boolean;
   /**
    * Step count of a fresh run that continues earlier training from initial weights (`--init`):
@@ -193,12 +193,15 @@ export async function runTraining(opts: TrainLoopOptions): Promise<TrainLoopResu
   const paramCount = () => Object.values(opts.models).reduce((n, p) => n + p.names().length, 0);
   const built = paramCount();
   let signalled = false;
-  const onSignal = () => {
-    if (signalled) process.exit(130);
+  // SIGTERM too: `kill PID`, a job scheduler or a container stop would otherwise lose every step
+  // since the last periodic checkpoint
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (signalled) process.exit(signal === 'SIGTERM' ? 143 : 130);
     signalled = true;
-    process.stderr.write('\naueditnet: interrupted — saving a checkpoint after this step (Ctrl-C again to quit without it)\n');
+    process.stderr.write(`\naueditnet: ${signal} — saving a checkpoint after this step (send it again to quit without it)\n`);
   };
-  if (opts.handleSignals !== false) process.on('SIGINT', onSignal);
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
+  if (opts.handleSignals !== false) for (const s of signals) process.on(s, onSignal);
   let logs: Record<string, number> = {};
   let ran = 0;
   let lastSaved = step;
@@ -244,6 +247,6 @@ export async function runTraining(opts: TrainLoopOptions): Promise<TrainLoopResu
     }
     return { step, stoppedBy: 'done', logs };
   } finally {
-    if (opts.handleSignals !== false) process.off('SIGINT', onSignal);
+    if (opts.handleSignals !== false) for (const s of signals) process.off(s, onSignal);
   }
 }

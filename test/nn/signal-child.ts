@@ -1,4 +1,4 @@
-// Child process for trainLoop.test.ts: a real SIGINT arrives during step 3 of a long run.
+// Child process for trainLoop.test.ts: a real signal (argv[2], default SIGINT) arrives during step 3 of a long run.
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,6 +8,7 @@ import { Params } from '../../src/nn/params.js';
 import { checkpointPath, runTraining } from '../../src/nn/trainLoop.js';
 import { initRuntime, tf } from '../../src/runtime/index.js';
 
+const signal = (process.argv[2] ?? 'SIGINT') as NodeJS.Signals;
 await initRuntime({ backend: 'cpu' });
 const dir = mkdtempSync(path.join(os.tmpdir(), 'aueditnet-sig-'));
 const p = new Params(1);
@@ -21,7 +22,7 @@ const r = await runTraining({
   optimizer: new Adam({ lr: 1e-3 }),
   config: {},
   loss: (step) => {
-    if (step === 2) process.kill(process.pid, 'SIGINT');
+    if (step === 2) process.kill(process.pid, signal);
     return { total: dense(p, 'fc', x, 1).square().mean() as tf.Scalar };
   },
 });

@@ -155,12 +155,12 @@ describe('runTraining on the cpu backend', () => {
   });
 });
 
-describe('Ctrl-C during training', () => {
-  it('a real SIGINT checkpoints after the current step and stops (the loop yields to the event loop)', async () => {
+describe('Ctrl-C or kill during training', () => {
+  it.each(['SIGINT', 'SIGTERM'])('a real %s checkpoints after the current step and stops (the loop yields to the event loop)', async (signal) => {
     const { execFile } = await import('node:child_process');
     const { existsSync } = await import('node:fs');
     const out = await new Promise<string>((resolve, reject) =>
-      execFile(process.execPath, ['--import', 'tsx', 'test/nn/signal-child.ts'], { timeout: 60_000 }, (err, stdout, stderr) =>
+      execFile(process.execPath, ['--import', 'tsx', 'test/nn/signal-child.ts', signal], { timeout: 60_000 }, (err, stdout, stderr) =>
         err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout),
       ),
     );
