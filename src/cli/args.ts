@@ -9,9 +9,10 @@ export function positiveInt(name: string, v: string): number {
   return n;
 }
 
-/** `--decay-from` / `--lr-final` of every trainer with a late cosine decay (checked by scheduleFromOptions). */
+/** `--decay-from` / `--decay-to` / `--lr-final` of every trainer with a late cosine decay (checked by scheduleFromOptions). */
 export function addScheduleOptions(command: Command): Command {
   return command
-    .option('--decay-from <step>', 'cosine learning-rate decay from this step to --steps (with --lr-final)')
-    .option('--lr-final <x>', 'learning rate reached at --steps (with --decay-from)');
+    .option('--decay-from <step>', 'cosine learning-rate decay from this step to --decay-to (with --lr-final)')
+    .option('--decay-to <step>', 'step where the decay reaches --lr-final, constant after (default: --steps; set it to extend a decayed run at its final rate)')
+    .option('--lr-final <x>', 'learning rate reached at --decay-to (with --decay-from)');
 }

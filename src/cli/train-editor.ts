@@ -31,6 +31,7 @@ interface Options {
   data?: string;
   export?: string;
   decayFrom?: string;
+  decayTo?: string;
   lrFinal?: string;
   fold: string;
   pair: string;
@@ -166,7 +167,7 @@ async function run(o: Options): Promise<void> {
     rows,
     pair: relative(outAbs, pairAbs) || '.',
     training: {
-      command: `aueditnet train editor --data ${data} --fold ${fold.fold} --pair ${o.pair} --fpre ${o.fpre} --id ${o.id} --out ${o.out}${o.config ? ` --config ${o.config}` : ''}${o.init !== undefined ? ` --init ${o.init}` : ''} --steps ${steps} --batch ${batch} --lr ${lr} --seed ${seed} --every ${every}${schedule ? ` --decay-from ${schedule.decayFrom} --lr-final ${schedule.lrFinal}` : ''}`,
+      command: `aueditnet train editor --data ${data} --fold ${fold.fold} --pair ${o.pair} --fpre ${o.fpre} --id ${o.id} --out ${o.out}${o.config ? ` --config ${o.config}` : ''}${o.init !== undefined ? ` --init ${o.init}` : ''} --steps ${steps} --batch ${batch} --lr ${lr} --seed ${seed} --every ${every}${schedule ? ` --decay-from ${schedule.decayFrom}${schedule.decayTo !== steps ? ` --decay-to ${schedule.decayTo}` : ''} --lr-final ${schedule.lrFinal}` : ''}`,
       fold: fold.fold,
       subjects,
       frames: images.count,

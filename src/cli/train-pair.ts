@@ -44,6 +44,7 @@ interface Options {
   ema: string;
   fpre?: string;
   decayFrom?: string;
+  decayTo?: string;
   lrFinal?: string;
 }
 

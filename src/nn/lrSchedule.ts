@@ -17,12 +17,28 @@ export function scheduledLr(lr: number, s: LrSchedule | undefined, step: number)
   return s.lrFinal + ((lr - s.lrFinal) * (1 + Math.cos(Math.PI * t))) / 2;
 }
 
-/** `--decay-from` / `--lr-final` of a training command, checked; undefined when neither is given. */
-export function scheduleFromOptions(o: { decayFrom?: string; lrFinal?: string }, lr: number, steps: number, error: (msg: string) => Error): LrSchedule | undefined {
+/**
+ * `--decay-from` / `--decay-to` / `--lr-final` of a training command, checked; undefined when none
+ * is given. `--decay-to` defaults to --steps; an earlier one lets a decayed run be extended at its
+ * final rate (without it, a longer --steps would stretch the cosine and raise the rate again).
+ */
+export function scheduleFromOptions(
+  o: { decayFrom?: string; decayTo?: string; lrFinal?: string },
+  lr: number,
+  steps: number,
+  error: (msg: string) => Error,
+): LrSchedule | undefined {
   if ((o.decayFrom === undefined) !== (o.lrFinal === undefined)) throw error('--decay-from and --lr-final go together');
-  if (o.decayFrom === undefined) return undefined;
+  if (o.decayFrom === undefined) {
+    if (o.decayTo !== undefined) throw error('--decay-to needs --decay-from and --lr-final');
+    return undefined;
+  }
   const decayFrom = Number(o.decayFrom), lrFinal = Number(o.lrFinal);
   if (!Number.isInteger(decayFrom) || decayFrom < 0 || decayFrom >= steps) throw error(`--decay-from ${o.decayFrom}: expected a step in [0, --steps ${steps})`);
+  const decayTo = o.decayTo === undefined ? steps : Number(o.decayTo);
+  if (!Number.isInteger(decayTo) || decayTo <= decayFrom || decayTo > steps) {
+    throw error(`--decay-to ${o.decayTo}: expected a step in (--decay-from ${decayFrom}, --steps ${steps}]`);
+  }
   if (!(lrFinal > 0) || lrFinal > lr) throw error(`--lr-final ${o.lrFinal}: expected a positive number no larger than --lr ${lr}`);
-  return { decayFrom, decayTo: steps, lrFinal };
+  return { decayFrom, decayTo, lrFinal };
 }
