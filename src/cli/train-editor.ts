@@ -16,7 +16,7 @@ import { frozenFid, frozenFpre } from '../editor/frozenNets.js';
 import { trainEditor } from '../editor/trainer.js';
 import { AUEditNet } from '../editor/auEditNet.js';
 import { checkInitArchitecture, editorInit } from '../editor/editorInit.js';
-import { scheduledLr, scheduleFromOptions } from '../nn/lrSchedule.js';
+import { scheduledLr, scheduleFlags, scheduleFromOptions } from '../nn/lrSchedule.js';
 import { checkpointInfo, checkpointPath, checkpointStep } from '../nn/trainLoop.js';
 import { fileError, UserError } from '../errors.js';
 import { imageSetFromDisfa } from '../estimators/loadImageSet.js';
@@ -167,7 +167,7 @@ async function run(o: Options): Promise<void> {
     rows,
     pair: relative(outAbs, pairAbs) || '.',
     training: {
-      command: `aueditnet train editor --data ${data} --fold ${fold.fold} --pair ${o.pair} --fpre ${o.fpre} --id ${o.id} --out ${o.out}${o.config ? ` --config ${o.config}` : ''}${o.init !== undefined ? ` --init ${o.init}` : ''} --steps ${steps} --batch ${batch} --lr ${lr} --seed ${seed} --every ${every}${schedule ? ` --decay-from ${schedule.decayFrom}${schedule.decayTo !== steps ? ` --decay-to ${schedule.decayTo}` : ''} --lr-final ${schedule.lrFinal}` : ''}`,
+      command: `aueditnet train editor --data ${data} --fold ${fold.fold} --pair ${o.pair} --fpre ${o.fpre} --id ${o.id} --out ${o.out}${o.config ? ` --config ${o.config}` : ''}${o.init !== undefined ? ` --init ${o.init}` : ''} --steps ${steps} --batch ${batch} --lr ${lr} --seed ${seed} --every ${every}${scheduleFlags(schedule, steps)}`,
       fold: fold.fold,
       subjects,
       frames: images.count,

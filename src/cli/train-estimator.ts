@@ -14,7 +14,7 @@ import { initRuntime } from '../runtime/index.js';
 import { checkpointStep } from '../nn/trainLoop.js';
 import { progress } from './progress.js';
 import { addScheduleOptions, positiveInt } from './args.js';
-import { scheduleFromOptions } from '../nn/lrSchedule.js';
+import { scheduleFlags, scheduleFromOptions } from '../nn/lrSchedule.js';
 
 interface Options {
   data: string;
@@ -137,7 +137,7 @@ async function run(kind: Extract<EstimatorKind, 'fpre' | 'hest'>, o: Options): P
         })();
   await saveEstimator(o.out, estimator, {
     training: {
-      command: `aueditnet train ${kind} --data ${o.data} --fold ${o.fold} --out ${o.out} --steps ${steps} --batch ${batch} --lr ${lr} --seed ${seed} --every ${every}${o.jitter ? ' --jitter' : ''}${o.affine ? ' --affine' : ''}${o.blur ? ' --blur' : ''}${o.balance ? ' --balance' : ''}${schedule ? ` --decay-from ${schedule.decayFrom}${schedule.decayTo !== steps ? ` --decay-to ${schedule.decayTo}` : ''} --lr-final ${schedule.lrFinal}` : ''}${o.extra.map((d) => ` --extra ${d}`).join('')}${o.pool ? ` --pool ${o.pool}${o.poolIdentities ? ` --pool-identities ${o.poolIdentities}` : ''}` : ''}${subjectAdversary ? ` --subject-adversary ${subjectAdversary}` : ''}`,
+      command: `aueditnet train ${kind} --data ${o.data} --fold ${o.fold} --out ${o.out} --steps ${steps} --batch ${batch} --lr ${lr} --seed ${seed} --every ${every}${o.jitter ? ' --jitter' : ''}${o.affine ? ' --affine' : ''}${o.blur ? ' --blur' : ''}${o.balance ? ' --balance' : ''}${scheduleFlags(schedule, steps)}${o.extra.map((d) => ` --extra ${d}`).join('')}${o.pool ? ` --pool ${o.pool}${o.poolIdentities ? ` --pool-identities ${o.poolIdentities}` : ''}` : ''}${subjectAdversary ? ` --subject-adversary ${subjectAdversary}` : ''}`,
       data: { root: o.data, manifest: ds.manifest, trainSubjects: subjects.train, testSubjects: subjects.test, trainImages: train.count, testImages: test.count, ...(extras.length ? { extra: extras } : {}), ...(poolRecord ? { pool: poolRecord } : {}) },
       steps: result.step,
       wallSeconds: Math.round(wallSeconds),

@@ -42,3 +42,9 @@ export function scheduleFromOptions(
   if (!(lrFinal > 0) || lrFinal > lr) throw error(`--lr-final ${o.lrFinal}: expected a positive number no larger than --lr ${lr}`);
   return { decayFrom, decayTo, lrFinal };
 }
+
+/** The options that rebuild `s` in a recorded command line (`--decay-to` only where it is not --steps). */
+export function scheduleFlags(s: LrSchedule | undefined, steps: number): string {
+  if (!s) return '';
+  return ` --decay-from ${s.decayFrom}${s.decayTo !== steps ? ` --decay-to ${s.decayTo}` : ''} --lr-final ${s.lrFinal}`;
+}

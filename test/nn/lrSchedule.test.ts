@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { scheduledLr, scheduleFromOptions } from '../../src/nn/lrSchedule.js';
+import { scheduledLr, scheduleFlags, scheduleFromOptions } from '../../src/nn/lrSchedule.js';
 
 const err = (m: string) => new Error(m);
 
@@ -28,5 +28,11 @@ describe('scheduleFromOptions', () => {
     expect(() => scheduleFromOptions({ decayFrom: '50', decayTo: '7.5', lrFinal: '1e-4' }, 1e-3, 100, err)).toThrow('--decay-to 7.5');
     expect(() => scheduleFromOptions({ decayFrom: '100', lrFinal: '1e-4' }, 1e-3, 100, err)).toThrow('--decay-from 100');
     expect(() => scheduleFromOptions({ decayFrom: '50', lrFinal: '1e-2' }, 1e-3, 100, err)).toThrow('--lr-final 1e-2');
+  });
+
+  it('scheduleFlags writes the options back, --decay-to only where it differs from --steps', () => {
+    expect(scheduleFlags(undefined, 100)).toBe('');
+    expect(scheduleFlags({ decayFrom: 50, decayTo: 100, lrFinal: 1e-4 }, 100)).toBe(' --decay-from 50 --lr-final 0.0001');
+    expect(scheduleFlags({ decayFrom: 50, decayTo: 80, lrFinal: 1e-4 }, 100)).toBe(' --decay-from 50 --decay-to 80 --lr-final 0.0001');
   });
 });
