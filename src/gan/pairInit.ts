@@ -13,7 +13,7 @@ import type { Generator } from './generator.js';
 import { loadModels } from './modelDir.js';
 import type { ParamStore } from './params.js';
 import type { PairInit } from './pairTrainer.js';
-import { pairModelNames } from './weightEma.js';
+import { pairModelNames, pairModelTensors } from './weightEma.js';
 
 function copyStore(into: ParamStore, from: ParamStore, source: string): void {
   for (const name of into.names()) {
@@ -41,16 +41,13 @@ export async function pairInit(path: string): Promise<PairInit> {
       const raw = f.metadata['config'];
       if (!raw || !(JSON.parse(raw) as { generator?: unknown }).generator) throw fileError(path, 'is not a `train pair` checkpoint (no pair training config in its metadata)');
       const step = Number(f.metadata['step'] ?? 0);
-      const tensors = new Map<string, ReturnType<CheckpointFile['get']>>();
-      for (const k of f.keys()) if (k.startsWith('param.')) tensors.set(k, f.get(k));
       const names = pairModelNames(f.keys());
+      // only the two models the pair is taken from (not the other copy, D or Adam's moments)
+      const wanted = [`param.${names.generator}.`, `param.${names.encoder}.`];
+      const tensors = new Map<string, ReturnType<CheckpointFile['get']>>();
+      for (const k of f.keys()) if (wanted.some((w) => k.startsWith(w))) tensors.set(k, f.get(k));
       const load = (store: ParamStore, prefix: string) => {
-        const part: Record<string, ReturnType<CheckpointFile['get']>> = {};
-        for (const n of store.names()) {
-          const t = tensors.get(`param.${prefix}.${n}`);
-          if (!t) throw fileError(path, `has no tensor param.${prefix}.${n}`);
-          part[n] = t;
-        }
+        const part = pairModelTensors((k) => tensors.get(k), path, prefix, store.names());
         store.loadStateDict(part as unknown as Parameters<ParamStore['loadStateDict']>[0], path);
       };
       return {

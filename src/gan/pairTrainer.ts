@@ -37,7 +37,7 @@ import { SYNTH_CODE_DIM } from './synthCode.js';
 import { Discriminator, type DiscriminatorConfig } from './discriminator.js';
 import { dLogisticLoss, gNonSaturatingLoss, r1Estimate } from './adversarial.js';
 import { storeModel } from './trainable.js';
-import { emaBeta, pairModelNames, WeightEma } from './weightEma.js';
+import { emaBeta, pairModelNames, pairModelTensors, WeightEma } from './weightEma.js';
 
 export interface PairConfig {
   generator: GeneratorConfig;
@@ -500,13 +500,7 @@ export function pairFromCheckpoint(file: string): { generator: Generator; encode
     try {
       const names = pairModelNames(f.keys());
       for (const [prefix, model] of [[names.generator, storeModel(g.store)], [names.encoder, storeModel(e.store)]] as const) {
-        const tensors: Record<string, ReturnType<CheckpointFile['get']>> = {};
-        for (const n of model.names()) {
-          const key = `param.${prefix}.${n}`;
-          if (!f.has(key)) throw fileError(file, `has no tensor ${key}`);
-          tensors[n] = f.get(key);
-        }
-        model.loadTorch(file, tensors);
+        model.loadTorch(file, pairModelTensors((k) => (f.has(k) ? f.get(k) : undefined), file, prefix, model.names()));
       }
       finalizePair(g, e);
     } catch (err) {

@@ -9,6 +9,7 @@ import { tf } from '../runtime/tf.js';
 import type { TrainableModel } from '../nn/trainLoop.js';
 import type { ParamStore } from './params.js';
 import { storeModel } from './trainable.js';
+import { fileError } from '../errors.js';
 
 /** β per step for a half-life given in images (StyleGAN2's ema_kimg, in images) at a batch size. */
 export function emaBeta(halfLifeImages: number, batch: number): number {
@@ -65,4 +66,18 @@ export class WeightEma {
 export function pairModelNames(keys: readonly string[]): { generator: string; encoder: string } {
   const averaged = keys.some((k) => k.startsWith('param.generatorEma.'));
   return averaged ? { generator: 'generatorEma', encoder: 'encoderEma' } : { generator: 'generator', encoder: 'encoder' };
+}
+
+/**
+ * One model's parameters out of a `train pair` checkpoint, `names` looked up as
+ * `param.<prefix>.<name>`; a missing one is named with the file.
+ */
+export function pairModelTensors<T>(lookup: (key: string) => T | undefined, file: string, prefix: string, names: readonly string[]): Record<string, T> {
+  const out: Record<string, T> = {};
+  for (const n of names) {
+    const t = lookup(`param.${prefix}.${n}`);
+    if (t === undefined) throw fileError(file, `has no tensor param.${prefix}.${n}`);
+    out[n] = t;
+  }
+  return out;
 }
