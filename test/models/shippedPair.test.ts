@@ -26,17 +26,20 @@ const SUBJECTS = ['SN003', 'SN029', 'SN023', 'SN025', 'SN008', 'SN005', 'SN007',
 const EXPRESSIONS: Record<number, number>[] = [{}, { 12: 3, 6: 2 }, { 4: 3 }, { 25: 2, 26: 2 }, { 1: 2, 2: 2 }, { 15: 2, 17: 2 }, { 9: 2 }, { 20: 3 }];
 
 /**
- * dB; the shipped pair (pair3's generator, step 4600, with pair5's encoder, step 7600) measured
- * 25.27 on these 8 faces, and 27.18 after 20 refinement steps (pair3's own encoder: 24.87 / 27.03).
+ * dB; the shipped pair (runs/pair9 at step 8641, generator and encoder trained together, session 17)
+ * measured 28.25 on these 8 faces, and 29.86 after 20 refinement steps. The pair shipped before it
+ * (pair3's generator with pair5's encoder) measured 25.27 / 27.18.
  */
-const PLAIN_MIN = 24.3;
+const PLAIN_MIN = 27.3;
 /**
- * H_est reading of the reconstructions, AU at 4 minus AU at 0, mean of 4 faces. Re-checked (passes)
- * with the session-10 H_est ensemble; the values below were measured with hest3 alone. Measured 0.36
- * (AU26) and 0.76 (AU4) with pair3's encoder, 0.40 and 1.27 with pair5's (shipped): weak (the originals rise by about 4), but the
+ * H_est reading of the reconstructions, AU at 4 minus AU at 0, mean of 4 faces (the originals rise
+ * by 1.9 for AU26, 3.5 for AU25, 1.3 for AU1, 3.4 for AU4). Measured with the shipped H_est (the
+ * session-10 ensemble): AU26 0.58, AU25 0.49, AU1 0.45, AU4 0.34 — weak, and not the same pattern as
+ * the pair shipped before (AU26 0.29, AU25 −0.05, AU1 0.09, AU4 0.89; AU12 0.71 there, 0.21 here):
+ * the sharper pair keeps the mouth and brow-raise changes better and the brow lowering worse. The
  * pixel-only step-3600 pair kept almost nothing (ICC 0.02 on reconstructions; MODELS.md).
  */
-const RISE_MIN: Record<number, number> = { 26: 0.2, 4: 0.7 };
+const RISE_MIN: Record<number, number> = { 26: 0.4, 25: 0.3, 1: 0.3, 4: 0.2 };
 
 let g: Generator, e: Encoder, x: tf.Tensor4D;
 
@@ -88,7 +91,7 @@ describe('shipped SynthFACS pair', () => {
     tf.dispose([w, refined]);
   }, 120_000);
 
-  it('keeps some of a strong jaw drop and brow lowering: H_est on reconstructions rises with AU26 and AU4', () => {
+  it('keeps some of a strong jaw drop, lips parting, brow raise and brow lowering: H_est on reconstructions rises with AU26, AU25, AU1 and AU4', () => {
     const hest = loadEstimator(defaultModelDir(), 'hest');
     const S = g.config.size;
     const faces = (au: number, v: number) => {
@@ -98,7 +101,7 @@ describe('shipped SynthFACS pair', () => {
       });
       return tf.tensor4d(d, [4, S, S, 3]);
     };
-    for (const au of [26, 4]) {
+    for (const au of [26, 25, 1, 4]) {
       const read = (v: number) =>
         tf.tidy(() => {
           const rec = g.synthesis(e.encode(faces(au, v)), SYNTH).clipByValue(-1, 1) as tf.Tensor4D;
