@@ -23,6 +23,13 @@ export interface LossWeights {
    * be neutral; docs/decisions.md has the measurements.
    */
   N?: number;
+  /**
+   * Neutral reconstruction (ours, not in the paper; 0 = off): Î_N against a rest frame (all 12
+   * labels 0) of the source's subject, pixel MSE plus F_id feature MSE — what Eq. 5 asks of Î_tar
+   * against I_tar, with a neutral frame as the target. L_N alone lets Ŵ_N drift off the generator's
+   * face manifold in ways F_pre does not see; docs/decisions.md has the measurements.
+   */
+  RN?: number;
 }
 
 export interface EditorConfig {
@@ -83,7 +90,7 @@ export function resolveEditorConfig(partial: Record<string, unknown> = {}, where
   if (c.modules !== 'flat' && c.modules !== 'levelwise') throw new UserError(`${where}: modules must be 'flat' or 'levelwise', got ${JSON.stringify(c.modules)}`);
   if (typeof c.labelMapping !== 'boolean') throw new UserError(`${where}: labelMapping must be true or false`);
   for (const [k, v] of Object.entries(c.lambda)) {
-    if (!['R', 'P', 'F', 'ID', 'L', 'N'].includes(k)) throw new UserError(`${where}: unknown loss weight lambda.${k} (known: R, P, F, ID, L, N)`);
+    if (!['R', 'P', 'F', 'ID', 'L', 'N', 'RN'].includes(k)) throw new UserError(`${where}: unknown loss weight lambda.${k} (known: R, P, F, ID, L, N, RN)`);
     if (typeof v !== 'number' || !(v >= 0) || !Number.isFinite(v)) throw new UserError(`${where}: lambda.${k} must be a number ≥ 0, got ${JSON.stringify(v)}`);
   }
   return c;

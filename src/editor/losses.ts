@@ -51,6 +51,15 @@ export function lossN(fpre: FpreFn, iSrc: tf.Tensor4D, iN: tf.Tensor4D, aSrc: tf
   return tf.losses.meanSquaredError(tf.neg(aSrc), fpre(iSrc, iN).delta) as tf.Scalar;
 }
 
+/**
+ * Neutral reconstruction (ours; config lambda.RN): MSE(Î_N, I_0) + feature MSE in F_id's blocks,
+ * with I_0 a rest frame (every label 0) of the source's subject — Eq. 5's two terms with a neutral
+ * frame of the same person as the target, as L_R uses another frame of the same person for Î_tar.
+ */
+export function lossRN(fid: FidFn, iN: tf.Tensor4D, iRest: tf.Tensor4D): tf.Scalar {
+  return tf.add(lossR(iN, iRest), lossP(fid, iN, iRest)) as tf.Scalar;
+}
+
 /** Eq. 7: Σ over Î ∈ {Î_tar, Î_N} of 1 − cos(F_id(Î), F_id(I_tar)), averaged over the batch. */
 export function lossID(fid: FidFn, iHat: tf.Tensor4D, iN: tf.Tensor4D, iTar: tf.Tensor4D): tf.Scalar {
   const e = fid(tf.concat([iHat, iN, iTar], 0));

@@ -14,7 +14,8 @@ import { tf } from '../runtime/tf.js';
 import { AUEditNet, type Labels } from './auEditNet.js';
 import type { EditorConfig } from './config.js';
 import type { EditorInit } from './editorInit.js';
-import { lossF, lossID, lossL, lossN, lossP, lossR, type FidFn, type FpreFn } from './losses.js';
+import { UserError } from '../errors.js';
+import { lossF, lossID, lossL, lossN, lossP, lossR, lossRN, type FidFn, type FpreFn } from './losses.js';
 
 export interface EditorTrainData {
   /** Frames with AU labels and subject groups (real images: the targets of L_R, L_P, L_F, L_ID). */
@@ -40,6 +41,8 @@ export interface EditorTrainOptions {
   resume?: boolean;
   checkpointEvery?: number;
   onStep?: (step: number, logs: Record<string, number>) => void;
+  /** One-line notices (stderr in the CLI). */
+  log?: (message: string) => void;
   onCheckpoint?: (step: number, editor: AUEditNet) => void | Promise<void>;
   stopAfter?: number;
   /** Initial weights for a new run (not a resume): see editorInit. */
@@ -52,20 +55,51 @@ export function labelsOf(set: ImageSet, idx: readonly number[]): Labels {
   return { c: tf.cast(tf.greater(a, 0), 'float32') as tf.Tensor2D, a };
 }
 
-/** Triple sampler: src and tar from one subject (different frames when it has two), rnd from another. */
+export interface TripleBatch {
+  src: number[];
+  tar: number[];
+  rnd: number[];
+  /** A rest frame (every label 0) of each src's subject, −1 where it has none; drawn only when asked for (lambda.RN). */
+  rest?: number[];
+}
+
+/** Frames whose 12 labels are all 0. */
+function isRest(set: ImageSet, i: number): boolean {
+  for (let k = 0; k < 12; k++) if (set.labels![i * 12 + k]! !== 0) return false;
+  return true;
+}
+
+/**
+ * Triple sampler: src and tar from one subject (different frames when it has two), rnd from
+ * another; with `withRest`, also a rest frame of the src's subject. The rest draw comes after the
+ * triple's and only when asked for, so runs without lambda.RN keep their exact batch stream.
+ */
 export class TripleSampler {
   private readonly byGroup: number[][];
+  private readonly restByGroup: number[][] | undefined;
 
   constructor(
     private readonly set: ImageSet,
     private readonly rng: BatchRng,
+    withRest = false,
   ) {
     this.byGroup = indicesByGroup(set).filter((g) => g.length >= 2);
     if (this.byGroup.length < 2) throw new Error('editor training needs at least two subjects with two or more frames each');
+    if (withRest) {
+      if (!set.labels) throw new UserError('lambda.RN needs AU labels to find rest frames');
+      this.restByGroup = this.byGroup.map((g) => g.filter((i) => isRest(set, i)));
+      if (this.restByGroup.every((r) => r.length === 0)) throw new UserError('lambda.RN needs rest frames (all 12 labels 0); no training subject has one');
+    }
   }
 
-  next(batch: number): { src: number[]; tar: number[]; rnd: number[] } {
-    const src: number[] = [], tar: number[] = [], rnd: number[] = [];
+  /** Training subjects with no rest frame: their rows get no L_RN term. */
+  subjectsWithoutRest(): string[] {
+    if (!this.restByGroup) return [];
+    return this.byGroup.filter((_, k) => this.restByGroup![k]!.length === 0).map((g) => this.set.groupNames[this.set.groups[g[0]!]!]!);
+  }
+
+  next(batch: number): TripleBatch {
+    const src: number[] = [], tar: number[] = [], rnd: number[] = [], groups: number[] = [];
     const G = this.byGroup.length;
     for (let b = 0; b < batch; b++) {
       const g = this.rng.int(G);
@@ -75,12 +109,18 @@ export class TripleSampler {
       if (j >= i) j += 1;
       src.push(frames[i]!);
       tar.push(frames[j]!);
+      groups.push(g);
       let h = this.rng.int(G - 1);
       if (h >= g) h += 1;
       const other = this.byGroup[h]!;
       rnd.push(other[this.rng.int(other.length)]!);
     }
-    return { src, tar, rnd };
+    if (!this.restByGroup) return { src, tar, rnd };
+    const rest = groups.map((g) => {
+      const r = this.restByGroup![g]!;
+      return r.length === 0 ? -1 : r[this.rng.int(r.length)]!;
+    });
+    return { src, tar, rnd, rest };
   }
 }
 
@@ -91,7 +131,7 @@ export function editorLoss(
   fpre: FpreFn,
   fid: FidFn,
   data: EditorTrainData,
-  t: { src: number[]; tar: number[]; rnd: number[] },
+  t: TripleBatch,
 ): { total: tf.Scalar; parts: Record<string, tf.Scalar> } {
   const c = ed.config;
   const iSrc = batchImages(data.images, t.src), iTar = batchImages(data.images, t.tar);
@@ -115,6 +155,13 @@ export function editorLoss(
   add('ID', c.lambda.ID, () => lossID(fid, iHat, iN, iTar));
   add('L', c.lambda.L, () => lossL(ed.labelEstimates(o.sourceLevels), source, o.sourceLevels, ed.pseudoLabels(source)));
   add('N', c.lambda.N ?? 0, () => lossN(fpre, iSrc, iN, source.a));
+  add('RN', c.lambda.RN ?? 0, () => {
+    if (!t.rest) throw new Error('lambda.RN is on but the batch has no rest frames (build the TripleSampler with withRest)');
+    const rows = t.rest.flatMap((r, b) => (r >= 0 ? [b] : []));
+    if (rows.length === 0) return tf.scalar(0);
+    const sel = rows.length === B ? iN : (tf.gather(iN, rows) as tf.Tensor4D);
+    return lossRN(fid, sel, batchImages(data.images, rows.map((b) => t.rest![b]!)));
+  });
   if (terms.length === 0) throw new Error('every loss weight is 0: nothing to train');
   return { total: tf.addN(terms) as tf.Scalar, parts };
 }
@@ -123,7 +170,9 @@ export async function trainEditor(o: EditorTrainOptions): Promise<{ editor: AUEd
   const ed = new AUEditNet(o.config, o.seed).build(o.data.rows);
   if (o.init && !o.resume) o.init.load(ed);
   const rng = new BatchRng(o.seed ^ 0x1b873593);
-  const sampler = new TripleSampler(o.data.images, rng);
+  const sampler = new TripleSampler(o.data.images, rng, (o.config.lambda.RN ?? 0) > 0);
+  const noRest = sampler.subjectsWithoutRest();
+  if (noRest.length > 0) o.log?.(`lambda.RN: ${noRest.join(', ')} ha${noRest.length > 1 ? 've' : 's'} no rest frame (all 12 labels 0); their triples get no L_RN term`);
   const optimizer = new Adam({ lr: o.lr });
   const result = await runTraining({
     dir: o.outDir,

@@ -31,6 +31,8 @@ describe('config', () => {
     expect(() => resolveEditorConfig({ lambda: { R: -1 } })).toThrow(/lambda.R/);
     expect(() => resolveEditorConfig({ lambda: { Q: 1 } })).toThrow(/lambda.Q/);
     expect(resolveEditorConfig({ lambda: { ID: 0 } }).lambda).toMatchObject({ R: 1, ID: 0 });
+    expect(resolveEditorConfig({ lambda: { RN: 0.5 } }).lambda).toMatchObject({ R: 1, RN: 0.5 });
+    expect(() => resolveEditorConfig({ lambda: { RN: Number.NaN } })).toThrow(/lambda.RN/);
   });
 });
 

@@ -8,6 +8,7 @@ import { openDisfa } from '../../src/data/disfa.js';
 import { AUEditNet } from '../../src/editor/auEditNet.js';
 import { resolveEditorConfig, type EditorConfig } from '../../src/editor/config.js';
 import { frozenFid, frozenFpre } from '../../src/editor/frozenNets.js';
+import { lossRN } from '../../src/editor/losses.js';
 import { editorLoss, TripleSampler, trainEditor, type EditorTrainData } from '../../src/editor/trainer.js';
 import { batchImages, type ImageSet } from '../../src/estimators/imageSet.js';
 import { imageSetFromDisfa } from '../../src/estimators/loadImageSet.js';
@@ -60,6 +61,46 @@ describe('TripleSampler', () => {
   });
 });
 
+/** The tiny set with chosen rest frames: frames in `rest` get all-zero labels, every other frame AU12 = 2. */
+function withRestFrames(rest: ReadonlySet<number>): ImageSet {
+  const labels = new Float32Array(images.count * 12);
+  for (let i = 0; i < images.count; i++) if (!rest.has(i)) labels[i * 12 + 6] = 2;
+  return { ...images, labels };
+}
+
+describe('TripleSampler with rest frames (lambda.RN)', () => {
+  // SN001 (frames 0–5): rest 1 and 4; SN002 (6–11): rest 9; SN003 (12–17): none
+  const set = () => withRestFrames(new Set([1, 4, 9]));
+
+  it('adds a rest frame of the src subject, −1 for a subject without one, and names that subject', () => {
+    const s = new TripleSampler(set(), new BatchRng(1), true);
+    expect(s.subjectsWithoutRest()).toEqual(['SN003']);
+    const t = s.next(300);
+    const seen = new Set<number>();
+    for (let b = 0; b < 300; b++) {
+      const r = t.rest![b]!;
+      if (images.groupNames[images.groups[t.src[b]!]!] === 'SN003') expect(r).toBe(-1);
+      else {
+        expect(images.groups[r]).toBe(images.groups[t.src[b]!]);
+        expect([1, 4, 9]).toContain(r);
+        seen.add(r);
+      }
+    }
+    expect([...seen].sort()).toEqual([1, 4, 9]);
+  });
+
+  it('draws the same triples as without rest frames (the rest draw comes after), and none when not asked', () => {
+    const a = new TripleSampler(set(), new BatchRng(7), true).next(16);
+    const b = new TripleSampler(set(), new BatchRng(7)).next(16);
+    expect({ src: a.src, tar: a.tar, rnd: a.rnd }).toEqual(b);
+    expect(b.rest).toBeUndefined();
+  });
+
+  it('refuses a set with no rest frame at all, by name of the loss', () => {
+    expect(() => new TripleSampler(withRestFrames(new Set()), new BatchRng(1), true)).toThrow(/lambda\.RN needs rest frames/);
+  });
+});
+
 describe('trainEditor', () => {
   it('lowers the loss; G, F_pre and F_id do not change; memory is flat across steps', async () => {
     const before = [g.store.get('convs.0.conv.weight'), fpreNet.params.variable('trunk.0.0.conv.weight'), fidNet.params.variable('stem.conv.weight')].map((v) => Array.from(v.dataSync()));
@@ -107,6 +148,31 @@ describe('trainEditor', () => {
       expect(total).toBeCloseTo(R + 2 * N, 5);
     });
     withN.dispose();
+  });
+
+  it('lambda.RN scores Î_N against the rest frames of the rows that have one (pixel + F_id features)', () => {
+    const set = withRestFrames(new Set([1, 4, 9]));
+    const ed = new AUEditNet(cfg({ lambda: { R: 1, P: 0, F: 0, ID: 0, L: 0, RN: 3 } }), 1).build(8);
+    tf.tidy(() => {
+      const t = new TripleSampler(set, new BatchRng(11), true).next(6);
+      const r = editorLoss(ed, g, frozenFpre(fpreNet), frozenFid(fidNet), data(set), t);
+      expect(Object.keys(r.parts).sort()).toEqual(['R', 'RN']);
+      const [total, R, RN] = [r.total, r.parts['R']!, r.parts['RN']!].map((x) => x.dataSync()[0]!);
+      // float32 sums of values near 150: compare relative to the size
+      expect(Math.abs(total - (R + 3 * RN)) / total).toBeLessThan(1e-6);
+      // by hand: Î_N = G(W_src − Φ_dec(z_src)) of the rows whose subject has a rest frame
+      const rows = t.rest!.flatMap((x, b) => (x >= 0 ? [b] : []));
+      expect(rows.length).toBeGreaterThan(0);
+      expect(rows.length).toBeLessThan(6);
+      const iN = g.synthesis(ed.neutral(data(set).latents(rows.map((b) => t.src[b]!))), { noise: 'const', mode: 'shared' });
+      const want = lossRN(frozenFid(fidNet), iN, batchImages(set, rows.map((b) => t.rest![b]!))).dataSync()[0]!;
+      expect(RN).toBeGreaterThan(0);
+      expect(Math.abs(RN - want) / want).toBeLessThan(1e-5);
+      // no row with a rest frame: the term is 0, not NaN
+      const none = editorLoss(ed, g, frozenFpre(fpreNet), frozenFid(fidNet), data(set), { ...t, rest: t.rest!.map(() => -1) });
+      expect(none.parts['RN']!.dataSync()[0]).toBe(0);
+    });
+    ed.dispose();
   });
 
   it('resumes bit for bit on the cpu backend: 2 + resume + 2 steps equal 4 steps', async () => {
