@@ -6,12 +6,12 @@
  */
 import type { Command } from 'commander';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { relative, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { openDisfa } from '../data/disfa.js';
 import { disfaFold } from '../data/folds.js';
 import { latentsOf } from '../data/latentCache.js';
 import { resolveEditorConfig, type EditorConfig } from '../editor/config.js';
-import { saveEditor } from '../editor/editorFiles.js';
+import { EDITOR_JSON, readEditorMeta, saveEditor } from '../editor/editorFiles.js';
 import { frozenFid, frozenFpre } from '../editor/frozenNets.js';
 import { trainEditor } from '../editor/trainer.js';
 import { AUEditNet } from '../editor/auEditNet.js';
@@ -63,6 +63,31 @@ export function readEditorConfigFile(file: string | undefined, levels: number[])
   return resolveEditorConfig({ levels, ...(raw as Record<string, unknown>) }, file);
 }
 
+/**
+ * The training record of an export. A finished run's own record (its editor.json at the
+ * checkpoint's step) is kept whole; a mid-run export gets the checkpoint's provenance. When the run
+ * began with `--init` from an editor folder, that folder's commands become `history`, read before
+ * the export may overwrite it (shipping a fine-tune into the folder it started from).
+ */
+function exportRecord(out: string, checkpoint: string, step: number, run: Record<string, unknown>): Record<string, unknown> {
+  let training: Record<string, unknown> = { checkpoint, step, ...run, exportedMidRun: true };
+  if (existsSync(join(out, EDITOR_JSON))) {
+    const finished = readEditorMeta(out).training;
+    if (finished && finished['steps'] === step) training = { ...finished, shippedFrom: out };
+  }
+  if (Array.isArray(training['history'])) return training;
+  const info = checkpointInfo(out);
+  if (Array.isArray(info['history'])) return { ...training, history: info['history'] };
+  // runs begun before the history was recorded: read the --init folder, if it is one
+  const from = training['init'] ?? info['init'];
+  if (typeof from === 'string' && existsSync(join(from, EDITOR_JSON))) {
+    const before = readEditorMeta(from).training ?? {};
+    const history = [...(Array.isArray(before['history']) ? before['history'] : []), before['command']].filter((c): c is string => typeof c === 'string');
+    if (history.length > 0) training['history'] = history;
+  }
+  return training;
+}
+
 /** `--export DIR`: the editor of a run's checkpoint as editor files, without training (ship or evaluate mid-run). */
 async function exportRun(o: Options & { export: string }): Promise<void> {
   const file = checkpointPath(o.out);
@@ -76,12 +101,9 @@ async function exportRun(o: Options & { export: string }): Promise<void> {
   const ed = new AUEditNet(init.config).build(rows);
   try {
     init.load(ed);
+    const training = exportRecord(o.out, file, init.step, init.run);
     mkdirSync(o.export, { recursive: true });
-    await saveEditor(o.export, ed, {
-      rows,
-      pair: relative(resolve(o.export), resolve(o.pair)) || '.',
-      training: { checkpoint: file, step: init.step, ...init.run, exportedMidRun: true },
-    });
+    await saveEditor(o.export, ed, { rows, pair: relative(resolve(o.export), resolve(o.pair)) || '.', training });
     process.stdout.write(`wrote ${o.export}/editor.safetensors and editor.json from ${file} (step ${init.step})\n`);
   } finally {
     ed.dispose();
@@ -132,7 +154,11 @@ async function run(o: Options): Promise<void> {
   const initial = o.resume ? checkpointStep(o.out) : (init?.step ?? 0);
   // a resumed run that began with --init: its checkpoint says where the weights came from
   const stored = o.resume ? checkpointInfo(o.out) : {};
-  const origin = init ? { init: o.init, initStep: init.step } : stored['init'] !== undefined ? { init: stored['init'], initStep: stored['initStep'] } : {};
+  const origin = init
+    ? { init: o.init, initStep: init.step, ...(init.history ? { history: init.history } : {}) }
+    : stored['init'] !== undefined
+      ? { init: stored['init'], initStep: stored['initStep'], ...(Array.isArray(stored['history']) ? { history: stored['history'] } : {}) }
+      : {};
   const bar = progress('training editor', steps, { quiet: o.quiet, initial });
   const t0 = performance.now();
   const { editor, result } = await trainEditor({
@@ -204,7 +230,7 @@ export function register(train: Command): void {
     .option('--checkpoint-every <n>', 'steps between checkpoints', '200')
     .option('--resume', 'continue from <out>/checkpoint.safetensors')
     .option('--init <path>', 'start a new run from earlier weights: a `train editor` checkpoint (parameters only, fresh Adam) or an exported editor folder; the architecture must match, loss weights may change; steps count on from theirs')
-    .option('--export <dir>', 'do not train: write <out>/checkpoint.safetensors as editor files into <dir> (ship or evaluate mid-run; --pair names the run\'s pair)')
+    .option('--export <dir>', 'do not train: write <out>/checkpoint.safetensors as editor files into <dir>, with the run\'s training record and the commands behind its --init as history (ship it, or evaluate mid-run; --pair names the run\'s pair, recorded relative to <dir>)')
     .option('--quiet', 'no progress output')
     .action((o: Options & { checkpointEvery: string }) => run({ ...o, ckpt: o.checkpointEvery })),
   );

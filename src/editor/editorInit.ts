@@ -22,6 +22,8 @@ export interface EditorInit {
   config: EditorConfig;
   /** Training settings of the run that made them, where known. */
   run: { batch?: number; lr?: number; seed?: number };
+  /** The commands that made them, oldest first, where an editor folder records them. */
+  history?: string[];
   /** Copies the weights into an editor of the same architecture (names and shapes checked). */
   load(ed: AUEditNet): void;
 }
@@ -79,11 +81,14 @@ export function editorInit(p: string): EditorInit {
   const meta = readEditorMeta(p);
   const t = (meta.training ?? {}) as { step?: unknown; steps?: unknown; batch?: number; lr?: number; seed?: number };
   const step = Number(t.step ?? t.steps ?? 0);
+  const record = (meta.training ?? {}) as { history?: unknown; command?: unknown };
+  const history = [...(Array.isArray(record.history) ? record.history : []), record.command].filter((c): c is string => typeof c === 'string');
   return {
     path: p,
     step: Number.isInteger(step) && step >= 0 ? step : 0,
     config: meta.config,
     run: { batch: t.batch, lr: t.lr, seed: t.seed },
+    ...(history.length > 0 ? { history } : {}),
     load: (ed) => ed.params.loadTorch(weights, readSafetensors(weights).tensors),
   };
 }

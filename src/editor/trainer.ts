@@ -186,7 +186,10 @@ export async function trainEditor(o: EditorTrainOptions): Promise<{ editor: AUEd
     resume: o.resume,
     startStep: o.init?.step,
     lrAt: o.schedule ? (step) => scheduledLr(o.lr, o.schedule, step) : undefined,
-    info: o.init || o.schedule ? { ...(o.init ? { init: o.init.path, initStep: o.init.step } : {}), ...(o.schedule ? { schedule: o.schedule } : {}) } : undefined,
+    info:
+      o.init || o.schedule
+        ? { ...(o.init ? { init: o.init.path, initStep: o.init.step, ...(o.init.history ? { history: o.init.history } : {}) } : {}), ...(o.schedule ? { schedule: o.schedule } : {}) }
+        : undefined,
     loss: () => editorLoss(ed, o.generator, o.fpre, o.fid, o.data, sampler.next(o.batch)),
     onStep: o.onStep,
     stopAfter: o.stopAfter,

@@ -88,10 +88,17 @@ describe('aueditnet train editor', () => {
     expect(x.stdout).toMatch(/step 4/);
     // the exported weights are the finished run's (both float16-rounded the same way)
     expect(readFileSync(join(dest, 'editor.safetensors')).equals(readFileSync(join(out, 'editor.safetensors')))).toBe(true);
-    const exported = JSON.parse(readFileSync(join(dest, 'editor.json'), 'utf8')) as { training: { step: number; exportedMidRun: boolean } };
-    expect(exported.training).toMatchObject({ step: 4, exportedMidRun: true });
+    // a finished run's record is kept whole (its command, steps, losses), with where it came from
+    const exported = JSON.parse(readFileSync(join(dest, 'editor.json'), 'utf8')) as { training: Record<string, unknown> };
+    expect(exported.training).toMatchObject({ steps: 4, shippedFrom: out, command: meta.training.command });
+    expect(exported.training['exportedMidRun']).toBeUndefined();
     const ed = await loadEditor(dest);
     ed.dispose();
+    // mid-run (no finished record at the checkpoint's step): the checkpoint's provenance
+    writeFileSync(join(out, 'editor.json'), readFileSync(join(out, 'editor.json'), 'utf8').replace('"steps": 4', '"steps": 3'));
+    const mid = tempDir();
+    expect((await cli(['train', 'editor', '--out', out, '--pair', models, '--export', mid])).code).toBe(0);
+    expect((JSON.parse(readFileSync(join(mid, 'editor.json'), 'utf8')) as { training: unknown }).training).toMatchObject({ step: 4, exportedMidRun: true });
     const none = await cli(['train', 'editor', '--out', tempDir(), '--pair', models, '--export', dest]);
     expect(none.stderr).toMatch(/no checkpoint to export/);
     const half = await cli([...args, '--out', tempDir(), '--steps', '4', '--lr-final', '1e-5']);
@@ -126,7 +133,15 @@ describe('aueditnet train editor', () => {
     // a resume keeps the record of where the weights came from
     const r6 = await cli([...base, '--out', c, '--config', withN, '--steps', '4', '--resume']);
     expect(r6.code, r6.stderr).toBe(0);
-    expect((JSON.parse(readFileSync(join(c, 'editor.json'), 'utf8')) as { training: Record<string, unknown> }).training).toMatchObject({ init: a, initStep: 2, steps: 4 });
+    const cMeta = JSON.parse(readFileSync(join(c, 'editor.json'), 'utf8')) as { training: Record<string, unknown> };
+    expect(cMeta.training).toMatchObject({ init: a, initStep: 2, steps: 4 });
+    // ... and the commands that made the init weights, oldest first, through the resume and an export
+    const aCommand = (JSON.parse(readFileSync(join(a, 'editor.json'), 'utf8')) as { training: { command: string } }).training.command;
+    expect(cMeta.training['history']).toEqual([aCommand]);
+    const shipped = tempDir();
+    expect((await cli(['train', 'editor', '--out', c, '--pair', models, '--export', shipped])).code).toBe(0);
+    const sMeta = JSON.parse(readFileSync(join(shipped, 'editor.json'), 'utf8')) as { training: Record<string, unknown> };
+    expect(sMeta.training).toMatchObject({ history: [aCommand], command: cMeta.training['command'], shippedFrom: c });
     // refusals: another architecture, a used --out, --init with --resume, a missing path
     const wide = join(tempDir(), 'wide.json');
     writeFileSync(wide, JSON.stringify({ styleDim: 16, hidden: 8, zDim: 6, psiHidden: 4 }));
