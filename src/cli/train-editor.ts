@@ -15,7 +15,7 @@ import { EDITOR_JSON, readEditorMeta, saveEditor } from '../editor/editorFiles.j
 import { frozenFid, frozenFpre } from '../editor/frozenNets.js';
 import { trainEditor } from '../editor/trainer.js';
 import { AUEditNet } from '../editor/auEditNet.js';
-import { checkInitArchitecture, editorInit } from '../editor/editorInit.js';
+import { checkInitArchitecture, commandHistory, editorInit } from '../editor/editorInit.js';
 import { scheduledLr, scheduleFlags, scheduleFromOptions } from '../nn/lrSchedule.js';
 import { checkpointInfo, checkpointPath, checkpointStep } from '../nn/trainLoop.js';
 import { fileError, UserError } from '../errors.js';
@@ -81,8 +81,7 @@ function exportRecord(out: string, checkpoint: string, step: number, run: Record
   // runs begun before the history was recorded: read the --init folder, if it is one
   const from = training['init'] ?? info['init'];
   if (typeof from === 'string' && existsSync(join(from, EDITOR_JSON))) {
-    const before = readEditorMeta(from).training ?? {};
-    const history = [...(Array.isArray(before['history']) ? before['history'] : []), before['command']].filter((c): c is string => typeof c === 'string');
+    const history = commandHistory(readEditorMeta(from).training ?? {});
     if (history.length > 0) training['history'] = history;
   }
   return training;

@@ -39,6 +39,16 @@ export function checkInitArchitecture(init: EditorInit, config: EditorConfig): v
   }
 }
 
+/**
+ * The commands behind an editor record, oldest first: its `history` and then its own `command`
+ * (not repeated when a hand-kept history already ends with it).
+ */
+export function commandHistory(record: { history?: unknown; command?: unknown }): string[] {
+  const h = (Array.isArray(record.history) ? record.history : []).filter((c): c is string => typeof c === 'string');
+  if (typeof record.command === 'string' && h[h.length - 1] !== record.command) h.push(record.command);
+  return h;
+}
+
 export function editorInit(p: string): EditorInit {
   const st = statSync(p, { throwIfNoEntry: false });
   if (!st) throw fileError(p, 'no such file or directory (expected a `train editor` checkpoint or an exported editor folder)');
@@ -82,7 +92,7 @@ export function editorInit(p: string): EditorInit {
   const t = (meta.training ?? {}) as { step?: unknown; steps?: unknown; batch?: number; lr?: number; seed?: number };
   const step = Number(t.step ?? t.steps ?? 0);
   const record = (meta.training ?? {}) as { history?: unknown; command?: unknown };
-  const history = [...(Array.isArray(record.history) ? record.history : []), record.command].filter((c): c is string => typeof c === 'string');
+  const history = commandHistory(record);
   return {
     path: p,
     step: Number.isInteger(step) && step >= 0 ? step : 0,

@@ -7,6 +7,7 @@ import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadEditor } from '../../src/editor/api.js';
+import { commandHistory } from '../../src/editor/editorInit.js';
 import { buildEstimator, saveEstimator } from '../../src/estimators/model.js';
 import { Encoder } from '../../src/gan/encoder.js';
 import { Generator } from '../../src/gan/generator.js';
@@ -45,6 +46,15 @@ beforeAll(async () => {
   config = join(tempDir(), 'editor.json');
   writeFileSync(config, JSON.stringify({ styleDim: 16, hidden: 16, zDim: 6, psiHidden: 4, lambda: { P: 0.2 } }));
 }, 120_000);
+
+describe('commandHistory', () => {
+  it('lists the history, then the command, without repeating a command the history ends with', () => {
+    expect(commandHistory({ history: ['a', 'b'], command: 'c' })).toEqual(['a', 'b', 'c']);
+    expect(commandHistory({ history: ['a', 'b'], command: 'b' })).toEqual(['a', 'b']);
+    expect(commandHistory({ command: 'c' })).toEqual(['c']);
+    expect(commandHistory({ history: 'not a list', command: 7 })).toEqual([]);
+  });
+});
 
 describe('aueditnet train editor', () => {
   it('trains, writes the editor files, resumes to more steps and loads through loadEditor', async () => {
