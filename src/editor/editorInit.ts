@@ -91,8 +91,7 @@ export function editorInit(p: string): EditorInit {
   const meta = readEditorMeta(p);
   const t = (meta.training ?? {}) as { step?: unknown; steps?: unknown; batch?: number; lr?: number; seed?: number };
   const step = Number(t.step ?? t.steps ?? 0);
-  const record = (meta.training ?? {}) as { history?: unknown; command?: unknown };
-  const history = commandHistory(record);
+  const history = commandHistory(meta.training ?? {});
   return {
     path: p,
     step: Number.isInteger(step) && step >= 0 ? step : 0,

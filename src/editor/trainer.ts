@@ -4,7 +4,8 @@
  * Î_N from the frozen G, and the weighted losses of Eq. 4. Only the editor's weights are updated;
  * gradients reach it through G, F_pre and F_id, which stay frozen (eval-mode BatchNorm).
  */
-import { batchImages, batchLabels, indicesByGroup, type ImageSet } from '../estimators/imageSet.js';
+import { UserError } from '../errors.js';
+import { batchImages, batchLabels, indicesByGroup, LABELS_PER_IMAGE, type ImageSet } from '../estimators/imageSet.js';
 import { BatchRng } from '../estimators/train.js';
 import type { Generator } from '../gan/generator.js';
 import { Adam } from '../nn/adam.js';
@@ -14,7 +15,6 @@ import { tf } from '../runtime/tf.js';
 import { AUEditNet, type Labels } from './auEditNet.js';
 import type { EditorConfig } from './config.js';
 import type { EditorInit } from './editorInit.js';
-import { UserError } from '../errors.js';
 import { lossF, lossID, lossL, lossN, lossP, lossR, lossRN, type FidFn, type FpreFn } from './losses.js';
 
 export interface EditorTrainData {
@@ -63,9 +63,9 @@ export interface TripleBatch {
   rest?: number[];
 }
 
-/** Frames whose 12 labels are all 0. */
+/** Frames whose labels are all 0. */
 function isRest(set: ImageSet, i: number): boolean {
-  for (let k = 0; k < 12; k++) if (set.labels![i * 12 + k]! !== 0) return false;
+  for (let k = 0; k < LABELS_PER_IMAGE; k++) if (set.labels![i * LABELS_PER_IMAGE + k]! !== 0) return false;
   return true;
 }
 
