@@ -183,9 +183,9 @@ export async function runTraining(opts: TrainLoopOptions): Promise<TrainLoopResu
   if (opts.resume) {
     if (!existsSync(checkpointPath(opts.dir))) throw new UserError(`${checkpointPath(opts.dir)}: no checkpoint to resume from`);
     step = loadCheckpoint(opts);
-    // where a run's weights came from (`--init`) stays true across resumes; its schedule may not
-    const { init, initStep } = checkpointInfo(opts.dir);
-    if (init !== undefined) opts = { ...opts, info: { init, initStep, ...opts.info } };
+    // where a run's weights came from (`--init`, and the commands behind them) stays true across resumes; its schedule may not
+    const { schedule: _schedule, ...provenance } = checkpointInfo(opts.dir);
+    if (Object.keys(provenance).length > 0) opts = { ...opts, info: { ...provenance, ...opts.info } };
   } else if (existsSync(checkpointPath(opts.dir))) {
     throw new UserError(`${checkpointPath(opts.dir)}: a checkpoint exists; pass --resume to continue it or choose another --out folder`);
   }

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadEditor } from '../../src/editor/api.js';
 import { commandHistory } from '../../src/editor/editorInit.js';
+import { checkpointInfo } from '../../src/nn/trainLoop.js';
 import { buildEstimator, saveEstimator } from '../../src/estimators/model.js';
 import { Encoder } from '../../src/gan/encoder.js';
 import { Generator } from '../../src/gan/generator.js';
@@ -148,6 +149,8 @@ describe('aueditnet train editor', () => {
     // ... and the commands that made the init weights, oldest first, through the resume and an export
     const aCommand = (JSON.parse(readFileSync(join(a, 'editor.json'), 'utf8')) as { training: { command: string } }).training.command;
     expect(cMeta.training['history']).toEqual([aCommand]);
+    // the resumed run's own checkpoint still carries it, for a later resume or a mid-run export
+    expect(checkpointInfo(c)['history']).toEqual([aCommand]);
     const shipped = tempDir();
     expect((await cli(['train', 'editor', '--out', c, '--pair', models, '--export', shipped])).code).toBe(0);
     const sMeta = JSON.parse(readFileSync(join(shipped, 'editor.json'), 'utf8')) as { training: Record<string, unknown> };
