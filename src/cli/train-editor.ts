@@ -220,7 +220,7 @@ export function register(train: Command): void {
     .option('--fpre <dir>', 'folder or file of the F_pre network', 'models/synthfacs-64')
     .option('--id <dir>', 'folder or file of the F_id network (fid.safetensors)', 'models/synthfacs-64')
     .requiredOption('--out <dir>', 'output folder: editor.safetensors, editor.json, checkpoint.safetensors, latents-train.safetensors')
-    .option('--config <file>', 'JSON with editor settings over the defaults: branch single|dual, modules flat|levelwise, labelMapping, levels, lambda {R,P,F,ID,L,N,RN} (N, RN: our neutral losses, default 0), sizes')
+    .option('--config <file>', 'JSON with editor settings over the defaults: branch single|dual, modules flat|levelwise, labelMapping, levels, lambda {R,P,F,ID,L,N,RN,RNF} (N, RN, RNF: our neutral losses, default 0), sizes')
     .option('--steps <n>', 'optimizer steps', '4000')
     .option('--batch <n>', 'triples per step', '8')
     .option('--lr <x>', 'Adam learning rate', '1e-4')

@@ -30,6 +30,13 @@ export interface LossWeights {
    * face manifold in ways F_pre does not see; docs/decisions.md has the measurements.
    */
   RN?: number;
+  /**
+   * Neutral AU features (ours, not in the paper; 0 = off): Eq. 6's two F_pre terms with the source
+   * subject's rest frame I_0 as both the reference and the target — f_k(Î_N) against f_k(I_0), and
+   * F_pre(I_0, Î_N) against F_pre(I_0, I_0). L_RN's F_id features are made for identity; this asks
+   * the AU network's features of Î_N to be those of the person at rest. Uses RN's rest frames.
+   */
+  RNF?: number;
 }
 
 export interface EditorConfig {
@@ -90,7 +97,7 @@ export function resolveEditorConfig(partial: Record<string, unknown> = {}, where
   if (c.modules !== 'flat' && c.modules !== 'levelwise') throw new UserError(`${where}: modules must be 'flat' or 'levelwise', got ${JSON.stringify(c.modules)}`);
   if (typeof c.labelMapping !== 'boolean') throw new UserError(`${where}: labelMapping must be true or false`);
   for (const [k, v] of Object.entries(c.lambda)) {
-    if (!['R', 'P', 'F', 'ID', 'L', 'N', 'RN'].includes(k)) throw new UserError(`${where}: unknown loss weight lambda.${k} (known: R, P, F, ID, L, N, RN)`);
+    if (!['R', 'P', 'F', 'ID', 'L', 'N', 'RN', 'RNF'].includes(k)) throw new UserError(`${where}: unknown loss weight lambda.${k} (known: R, P, F, ID, L, N, RN, RNF)`);
     if (typeof v !== 'number' || !(v >= 0) || !Number.isFinite(v)) throw new UserError(`${where}: lambda.${k} must be a number ≥ 0, got ${JSON.stringify(v)}`);
   }
   return c;

@@ -60,6 +60,15 @@ export function lossRN(fid: FidFn, iN: tf.Tensor4D, iRest: tf.Tensor4D): tf.Scal
   return tf.add(lossR(iN, iRest), lossP(fid, iN, iRest)) as tf.Scalar;
 }
 
+/**
+ * Neutral AU features (ours; config lambda.RNF): Eq. 6 with the rest frame I_0 as both F_pre's
+ * reference and the target, i.e. lossF(fpre, I_0, Î_N, I_0): F_pre's features and its predicted
+ * change from I_0 should not tell Î_N from I_0.
+ */
+export function lossRNF(fpre: FpreFn, iN: tf.Tensor4D, iRest: tf.Tensor4D): tf.Scalar {
+  return lossF(fpre, iRest, iN, iRest);
+}
+
 /** Eq. 7: Σ over Î ∈ {Î_tar, Î_N} of 1 − cos(F_id(Î), F_id(I_tar)), averaged over the batch. */
 export function lossID(fid: FidFn, iHat: tf.Tensor4D, iN: tf.Tensor4D, iTar: tf.Tensor4D): tf.Scalar {
   const e = fid(tf.concat([iHat, iN, iTar], 0));

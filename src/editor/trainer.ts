@@ -15,7 +15,7 @@ import { tf } from '../runtime/tf.js';
 import { AUEditNet, type Labels } from './auEditNet.js';
 import type { EditorConfig } from './config.js';
 import type { EditorInit } from './editorInit.js';
-import { lossF, lossID, lossL, lossN, lossP, lossR, lossRN, type FidFn, type FpreFn } from './losses.js';
+import { lossF, lossID, lossL, lossN, lossP, lossR, lossRN, lossRNF, type FidFn, type FpreFn } from './losses.js';
 
 export interface EditorTrainData {
   /** Frames with AU labels and subject groups (real images: the targets of L_R, L_P, L_F, L_ID). */
@@ -59,7 +59,7 @@ export interface TripleBatch {
   src: number[];
   tar: number[];
   rnd: number[];
-  /** A rest frame (every label 0) of each src's subject, −1 where it has none; drawn only when asked for (lambda.RN). */
+  /** A rest frame (every label 0) of each src's subject, −1 where it has none; drawn only when asked for (lambda.RN, RNF). */
   rest?: number[];
 }
 
@@ -72,7 +72,7 @@ function isRest(set: ImageSet, i: number): boolean {
 /**
  * Triple sampler: src and tar from one subject (different frames when it has two), rnd from
  * another; with `withRest`, also a rest frame of the src's subject. The rest draw comes after the
- * triple's and only when asked for, so runs without lambda.RN keep their exact batch stream.
+ * triple's and only when asked for, so runs without lambda.RN / RNF keep their exact batch stream.
  */
 export class TripleSampler {
   private readonly byGroup: number[][];
@@ -86,9 +86,9 @@ export class TripleSampler {
     this.byGroup = indicesByGroup(set).filter((g) => g.length >= 2);
     if (this.byGroup.length < 2) throw new Error('editor training needs at least two subjects with two or more frames each');
     if (withRest) {
-      if (!set.labels) throw new UserError('lambda.RN needs AU labels to find rest frames');
+      if (!set.labels) throw new UserError('lambda.RN / RNF need AU labels to find rest frames');
       this.restByGroup = this.byGroup.map((g) => g.filter((i) => isRest(set, i)));
-      if (this.restByGroup.every((r) => r.length === 0)) throw new UserError('lambda.RN needs rest frames (all 12 labels 0); no training subject has one');
+      if (this.restByGroup.every((r) => r.length === 0)) throw new UserError('lambda.RN / RNF need rest frames (all 12 labels 0); no training subject has one');
     }
   }
 
@@ -124,6 +124,11 @@ export class TripleSampler {
   }
 }
 
+/** Whether the config has a loss on rest frames, so the sampler must draw them. */
+export function needsRest(c: EditorConfig): boolean {
+  return (c.lambda.RN ?? 0) > 0 || (c.lambda.RNF ?? 0) > 0;
+}
+
 /** One step's weighted loss and its parts (only the terms with λ > 0 are computed). */
 export function editorLoss(
   ed: AUEditNet,
@@ -155,12 +160,23 @@ export function editorLoss(
   add('ID', c.lambda.ID, () => lossID(fid, iHat, iN, iTar));
   add('L', c.lambda.L, () => lossL(ed.labelEstimates(o.sourceLevels), source, o.sourceLevels, ed.pseudoLabels(source)));
   add('N', c.lambda.N ?? 0, () => lossN(fpre, iSrc, iN, source.a));
-  add('RN', c.lambda.RN ?? 0, () => {
-    if (!t.rest) throw new Error('lambda.RN is on but the batch has no rest frames (build the TripleSampler with withRest)');
+  // Î_N of the rows whose subject has a rest frame, and those frames; shared by L_RN and L_RNF.
+  let rest: { iN: tf.Tensor4D; iRest: tf.Tensor4D } | null | undefined;
+  const restPair = () => {
+    if (rest !== undefined) return rest;
+    if (!t.rest) throw new Error('lambda.RN/RNF is on but the batch has no rest frames (build the TripleSampler with withRest)');
     const rows = t.rest.flatMap((r, b) => (r >= 0 ? [b] : []));
-    if (rows.length === 0) return tf.scalar(0);
+    if (rows.length === 0) return (rest = null);
     const sel = rows.length === B ? iN : (tf.gather(iN, rows) as tf.Tensor4D);
-    return lossRN(fid, sel, batchImages(data.images, rows.map((b) => t.rest![b]!)));
+    return (rest = { iN: sel, iRest: batchImages(data.images, rows.map((b) => t.rest![b]!)) });
+  };
+  add('RN', c.lambda.RN ?? 0, () => {
+    const r = restPair();
+    return r ? lossRN(fid, r.iN, r.iRest) : tf.scalar(0);
+  });
+  add('RNF', c.lambda.RNF ?? 0, () => {
+    const r = restPair();
+    return r ? lossRNF(fpre, r.iN, r.iRest) : tf.scalar(0);
   });
   if (terms.length === 0) throw new Error('every loss weight is 0: nothing to train');
   return { total: tf.addN(terms) as tf.Scalar, parts };
@@ -170,9 +186,9 @@ export async function trainEditor(o: EditorTrainOptions): Promise<{ editor: AUEd
   const ed = new AUEditNet(o.config, o.seed).build(o.data.rows);
   if (o.init && !o.resume) o.init.load(ed);
   const rng = new BatchRng(o.seed ^ 0x1b873593);
-  const sampler = new TripleSampler(o.data.images, rng, (o.config.lambda.RN ?? 0) > 0);
+  const sampler = new TripleSampler(o.data.images, rng, needsRest(o.config));
   const noRest = sampler.subjectsWithoutRest();
-  if (noRest.length > 0) o.log?.(`lambda.RN: ${noRest.join(', ')} ha${noRest.length > 1 ? 've' : 's'} no rest frame (all 12 labels 0); their triples get no L_RN term`);
+  if (noRest.length > 0) o.log?.(`lambda.RN/RNF: ${noRest.join(', ')} ha${noRest.length > 1 ? 've' : 's'} no rest frame (all 12 labels 0); their triples get no L_RN/L_RNF term`);
   const optimizer = new Adam({ lr: o.lr });
   const result = await runTraining({
     dir: o.outDir,

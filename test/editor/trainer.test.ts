@@ -8,8 +8,8 @@ import { openDisfa } from '../../src/data/disfa.js';
 import { AUEditNet } from '../../src/editor/auEditNet.js';
 import { resolveEditorConfig, type EditorConfig } from '../../src/editor/config.js';
 import { frozenFid, frozenFpre } from '../../src/editor/frozenNets.js';
-import { lossRN } from '../../src/editor/losses.js';
-import { editorLoss, TripleSampler, trainEditor, type EditorTrainData } from '../../src/editor/trainer.js';
+import { featureMse, lossRN, lossRNF } from '../../src/editor/losses.js';
+import { editorLoss, needsRest, TripleSampler, trainEditor, type EditorTrainData } from '../../src/editor/trainer.js';
 import { batchImages, type ImageSet } from '../../src/estimators/imageSet.js';
 import { imageSetFromDisfa } from '../../src/estimators/loadImageSet.js';
 import { buildEstimator, type Estimator } from '../../src/estimators/model.js';
@@ -97,7 +97,7 @@ describe('TripleSampler with rest frames (lambda.RN)', () => {
   });
 
   it('refuses a set with no rest frame at all, by name of the loss', () => {
-    expect(() => new TripleSampler(withRestFrames(new Set()), new BatchRng(1), true)).toThrow(/lambda\.RN needs rest frames/);
+    expect(() => new TripleSampler(withRestFrames(new Set()), new BatchRng(1), true)).toThrow(/lambda\.RN \/ RNF need rest frames/);
   });
 });
 
@@ -173,6 +173,38 @@ describe('trainEditor', () => {
       expect(none.parts['RN']!.dataSync()[0]).toBe(0);
     });
     ed.dispose();
+  });
+
+  it('lambda.RNF scores F_pre\'s view of Î_N against the same rest frames, with RN sharing the draw', () => {
+    const set = withRestFrames(new Set([1, 4, 9]));
+    const ed = new AUEditNet(cfg({ lambda: { R: 1, P: 0, F: 0, ID: 0, L: 0, RN: 2, RNF: 5 } }), 1).build(8);
+    tf.tidy(() => {
+      const t = new TripleSampler(set, new BatchRng(11), true).next(6);
+      const r = editorLoss(ed, g, frozenFpre(fpreNet), frozenFid(fidNet), data(set), t);
+      expect(Object.keys(r.parts).sort()).toEqual(['R', 'RN', 'RNF']);
+      const [total, R, RN, RNF] = [r.total, r.parts['R']!, r.parts['RN']!, r.parts['RNF']!].map((x) => x.dataSync()[0]!);
+      expect(Math.abs(total - (R + 2 * RN + 5 * RNF)) / total).toBeLessThan(1e-6);
+      const rows = t.rest!.flatMap((x, b) => (x >= 0 ? [b] : []));
+      const iN = g.synthesis(ed.neutral(data(set).latents(rows.map((b) => t.src[b]!))), { noise: 'const', mode: 'shared' });
+      const iRest = batchImages(set, rows.map((b) => t.rest![b]!));
+      // by hand: Eq. 6 with I_0 as reference and target
+      const fp = frozenFpre(fpreNet);
+      const hat = fp(iRest, iN), ref = fp(iRest, iRest);
+      const want = featureMse(hat.featuresB, ref.featuresB).add(tf.losses.meanSquaredError(ref.delta, hat.delta)).dataSync()[0]!;
+      expect(RNF).toBeGreaterThan(0);
+      expect(Math.abs(RNF - want) / want).toBeLessThan(1e-5);
+      // F_pre of a rest frame against itself: 0 by construction, so the term vanishes when Î_N = I_0
+      expect(lossRNF(fp, iRest, iRest).dataSync()[0]).toBeCloseTo(0, 6);
+      const none = editorLoss(ed, g, fp, frozenFid(fidNet), data(set), { ...t, rest: t.rest!.map(() => -1) });
+      expect(none.parts['RNF']!.dataSync()[0]).toBe(0);
+    });
+    ed.dispose();
+  });
+
+  it('draws rest frames when only lambda.RNF asks for them', () => {
+    expect(needsRest(cfg({ lambda: { R: 1, P: 0, F: 0, ID: 0, L: 0, RNF: 1 } }))).toBe(true);
+    expect(needsRest(cfg({ lambda: { R: 1, P: 0, F: 0, ID: 0, L: 0, RN: 1 } }))).toBe(true);
+    expect(needsRest(cfg({ lambda: { R: 1, P: 0, F: 0, ID: 0, L: 0 } }))).toBe(false);
   });
 
   it('resumes bit for bit on the cpu backend: 2 + resume + 2 steps equal 4 steps', async () => {
