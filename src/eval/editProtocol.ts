@@ -225,6 +225,8 @@ export interface ProtocolRaw {
   hestReal: Float32Array;
   /** P × 12: H_est on the oracle renders, or null. */
   hestOracle: Float32Array | null;
+  /** P × 12: H_est on the inverted target G(E(I_tar)) (what the pair itself makes of the frame). */
+  hestInv: Float32Array;
   methods: MethodRaw[];
   grid: GridImages;
 }
@@ -254,6 +256,7 @@ export async function runProtocol(pairs: readonly EvalPair[], methods: readonly 
   const targets = new Float32Array(P * AU_COUNT);
   const hestReal = new Float32Array(P * AU_COUNT);
   const hestOracle = hasOracle ? new Float32Array(P * AU_COUNT) : null;
+  const hestInv = new Float32Array(P * AU_COUNT);
   const raw: MethodRaw[] = methods.map((m) => ({
     name: m.name,
     kind: m.kind,
@@ -299,9 +302,11 @@ export async function runProtocol(pairs: readonly EvalPair[], methods: readonly 
         let ho: Float32Array | null = null;
         if (oracle01) ho = estimateAus(hest, fit(tf.tensor4d(oracle01, [B, S, S, 3]).mul(2).sub(1) as tf.Tensor4D, hest.size)).dataSync() as Float32Array;
         const inv = tf.clipByValue(G.synthesis(wTar, { noise: 'const' }), -1, 1) as tf.Tensor4D;
-        return { hr, ho, embReal, embInv: unitEmbeddings(idmetric, inv), inv01: to01(inv) };
+        const hi = estimateAus(hest, fit(inv, hest.size)).dataSync() as Float32Array;
+        return { hr, ho, hi, embReal, embInv: unitEmbeddings(idmetric, inv), inv01: to01(inv) };
       });
       hestReal.set(ref.hr, s * AU_COUNT);
+      hestInv.set(ref.hi, s * AU_COUNT);
       if (ref.ho) hestOracle!.set(ref.ho, s * AU_COUNT);
       const c = aRows.map((r) => r.map((v) => (v > 0 ? 1 : 0)));
       const gridCols = new Map<number, Float32Array[]>();
@@ -360,6 +365,7 @@ export async function runProtocol(pairs: readonly EvalPair[], methods: readonly 
     targets,
     hestReal,
     hestOracle,
+    hestInv,
     methods: raw,
     grid: { columns, rows: gridRowsOut, size: S, pairs: [...gridSet.keys()].map((i) => pairs[i]!) },
   };
@@ -387,10 +393,21 @@ export interface MethodSummary {
   oracle: { l2: MeanSd; hest: { perAu: { au: number; mse: number }[]; meanMse: number } } | null;
 }
 
+export interface NeutralReference {
+  /** Pairs whose target frame is at rest. */
+  frames: number;
+  real: { perAu: { au: number; mse: number }[]; meanMse: number };
+  inverted: { perAu: { au: number; mse: number }[]; meanMse: number };
+}
+
 export interface ProtocolSummary {
   pairs: number;
-  /** Reference rows of Table 1: H_est on the real targets (and on the oracle renders). */
-  reference: { real: AuScores; oracle: AuScores | null };
+  /**
+   * Reference rows of Table 1: H_est on the real targets (and on the oracle renders); for the (N)
+   * rows, H_est against all-zero on the target frames at rest (all 12 labels 0), real and inverted
+   * — what the estimator and the pair make of a truly neutral face (null when no target is at rest).
+   */
+  reference: { real: AuScores; oracle: AuScores | null; neutral: NeutralReference | null };
   methods: MethodSummary[];
 }
 
@@ -425,8 +442,21 @@ export function perAuMse(a: Float32Array | Float64Array, b: Float32Array | Float
   return { perAu, meanMse: perAu.reduce((s, x) => s + x.mse, 0) / perAu.length };
 }
 
+/** H_est against all-zero on the rest targets (every label 0), real and inverted; null without one. */
+export function neutralReference(targets: Float32Array[], hestReal: Float32Array, hestInv: Float32Array, aus: readonly number[]): NeutralReference | null {
+  const rest = targets.flatMap((t, i) => (t.every((v) => v === 0) ? [i] : []));
+  if (rest.length === 0) return null;
+  const pick = (block: Float32Array) => {
+    const out = new Float32Array(rest.length * AU_COUNT);
+    rest.forEach((i, r) => out.set(block.subarray(i * AU_COUNT, (i + 1) * AU_COUNT), r * AU_COUNT));
+    return out;
+  };
+  const zeros = new Float32Array(rest.length * AU_COUNT);
+  return { frames: rest.length, real: perAuMse(zeros, pick(hestReal), aus), inverted: perAuMse(zeros, pick(hestInv), aus) };
+}
+
 /** Tables 1–2 (and the oracle columns) from per-pair scores. */
-export function summarise(raw: Pick<ProtocolRaw, 'targets' | 'hestReal' | 'hestOracle' | 'methods'>, aus: readonly number[]): ProtocolSummary {
+export function summarise(raw: Pick<ProtocolRaw, 'targets' | 'hestReal' | 'hestOracle' | 'hestInv' | 'methods'>, aus: readonly number[]): ProtocolSummary {
   const targets = auRows(raw.targets);
   const P = targets.length;
   const zeros = new Float32Array(P * AU_COUNT);
@@ -435,6 +465,7 @@ export function summarise(raw: Pick<ProtocolRaw, 'targets' | 'hestReal' | 'hestO
     reference: {
       real: auScores(targets, auRows(raw.hestReal)),
       oracle: raw.hestOracle ? auScores(targets, auRows(raw.hestOracle)) : null,
+      neutral: neutralReference(targets, raw.hestReal, raw.hestInv, aus),
     },
     methods: raw.methods.map((m) => ({
       name: m.name,

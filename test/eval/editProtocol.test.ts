@@ -86,7 +86,7 @@ describe('summarise', () => {
   it('a perfect method has ICC 1 and MSE 0; a constant one ICC 0 and the mean squared offset', () => {
     const constant = new Float32Array(P * AU_COUNT).fill(2);
     const neutral = new Float32Array(P * AU_COUNT).fill(0.5);
-    const s = summarise({ targets, hestReal: targets, hestOracle: null, methods: [method('perfect', targets.slice(), null), method('constant', constant, neutral)] }, AU_ORDER);
+    const s = summarise({ targets, hestReal: targets, hestOracle: null, hestInv: targets, methods: [method('perfect', targets.slice(), null), method('constant', constant, neutral)] }, AU_ORDER);
     const [perfect, c] = s.methods;
     for (const x of perfect!.edit.perAu) {
       expect(x.icc).toBeCloseTo(1, 10);
@@ -105,10 +105,37 @@ describe('summarise', () => {
     expect(c!.l2.inverted).toEqual({ mean: 1, sd: Math.sqrt(4 / 3) });
     expect(s.reference.real.meanMse).toBe(0);
     expect(s.reference.oracle).toBeNull();
+    expect(s.reference.neutral).toBeNull(); // no target at rest
     const md1 = table1(s, AU_ORDER);
     expect(md1).toContain('| constant (N) |');
     expect(md1).toContain('| perfect | 1.000 |');
     expect(table2(s)).toContain('| constant | Real | 0.250 ± 0.129 | 1.0000 ± 0.0000 |');
+  });
+
+  it('the N reference scores H_est against 0 on the rest targets only, real and inverted', () => {
+    const t = targets.slice();
+    t.fill(0, 1 * AU_COUNT, 2 * AU_COUNT); // pair 1: every label 0
+    t.fill(0, 3 * AU_COUNT, 4 * AU_COUNT); // pair 3 too
+    const real = new Float32Array(P * AU_COUNT).fill(9); // rows 0 and 2 must not count
+    real.fill(0.5, 1 * AU_COUNT, 2 * AU_COUNT);
+    real.fill(-0.5, 3 * AU_COUNT, 4 * AU_COUNT);
+    const inv = new Float32Array(P * AU_COUNT).fill(9);
+    inv.fill(1, 1 * AU_COUNT, 2 * AU_COUNT);
+    inv.fill(2, 3 * AU_COUNT, 4 * AU_COUNT);
+    inv[3 * AU_COUNT + 6] = 0; // AU12 of pair 3
+    const s = summarise({ targets: t, hestReal: real, hestOracle: null, hestInv: inv, methods: [method('constant', real, new Float32Array(P * AU_COUNT))] }, AU_ORDER);
+    const n = s.reference.neutral!;
+    expect(n.frames).toBe(2);
+    expect(n.real.meanMse).toBeCloseTo(0.25, 10);
+    expect(n.inverted.perAu[0]!.mse).toBeCloseTo((1 + 4) / 2, 10);
+    expect(n.inverted.perAu[6]).toEqual({ au: 12, mse: 0.5 });
+    expect(n.inverted.meanMse).toBeCloseTo((11 * 2.5 + 0.5) / 12, 10);
+    const md = table1(s, AU_ORDER);
+    expect(md).toContain('| H_est on real I_tar at rest (N reference, 2 pairs) | 0.250 |');
+    expect(md).toContain('| H_est on inverted I_tar at rest (N reference) | 2.500 |');
+    // without a method that neutralises, the N references are not printed
+    const noN = summarise({ targets: t, hestReal: real, hestOracle: null, hestInv: inv, methods: [method('x', real, null)] }, AU_ORDER);
+    expect(table1(noN, AU_ORDER)).not.toContain('N reference');
   });
 
   it('meanSd of one value has sd 0; of none NaN', () => {
