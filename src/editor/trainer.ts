@@ -164,7 +164,7 @@ export function editorLoss(
   let rest: { iN: tf.Tensor4D; iRest: tf.Tensor4D } | null | undefined;
   const restPair = () => {
     if (rest !== undefined) return rest;
-    if (!t.rest) throw new Error('lambda.RN/RNF is on but the batch has no rest frames (build the TripleSampler with withRest)');
+    if (!t.rest) throw new Error('lambda.RN / RNF is on but the batch has no rest frames (build the TripleSampler with withRest)');
     const rows = t.rest.flatMap((r, b) => (r >= 0 ? [b] : []));
     if (rows.length === 0) return (rest = null);
     const sel = rows.length === B ? iN : (tf.gather(iN, rows) as tf.Tensor4D);
@@ -188,7 +188,7 @@ export async function trainEditor(o: EditorTrainOptions): Promise<{ editor: AUEd
   const rng = new BatchRng(o.seed ^ 0x1b873593);
   const sampler = new TripleSampler(o.data.images, rng, needsRest(o.config));
   const noRest = sampler.subjectsWithoutRest();
-  if (noRest.length > 0) o.log?.(`lambda.RN/RNF: ${noRest.join(', ')} ha${noRest.length > 1 ? 've' : 's'} no rest frame (all 12 labels 0); their triples get no L_RN/L_RNF term`);
+  if (noRest.length > 0) o.log?.(`lambda.RN / RNF: ${noRest.join(', ')} ha${noRest.length > 1 ? 've' : 's'} no rest frame (all 12 labels 0); their triples get no L_RN/L_RNF term`);
   const optimizer = new Adam({ lr: o.lr });
   const result = await runTraining({
     dir: o.outDir,
