@@ -31,7 +31,8 @@ function mseRow(name: string, s: { perAu: { mse: number }[]; meanMse: number }):
 export function table1(summary: ProtocolSummary, aus: readonly number[]): string {
   const ref: [string, AuScores][] = [['H_est on real I_tar (reference)', summary.reference.real]];
   if (summary.reference.oracle) ref.push(['H_est on oracle render (reference)', summary.reference.oracle]);
-  const nRef = summary.reference.neutral;
+  // the N references only mean something beside (N) rows
+  const nRef = summary.methods.some((m) => m.neutral) ? summary.reference.neutral : null;
   const lines = [
     '**ICC(3,1) ↑** between the target intensities and H_est(Î_tar)',
     '',
@@ -44,12 +45,12 @@ export function table1(summary: ProtocolSummary, aus: readonly number[]): string
     ...auHeader(aus, 'Method'),
     ...ref.map(([n, s]) => mseRow(n, s)),
     ...summary.methods.map((m) => mseRow(m.name, m.edit)),
-    ...(nRef && summary.methods.some((m) => m.neutral)
+    ...(nRef
       ? [mseRow(`H_est on real I_tar at rest (N reference, ${nRef.frames} pairs)`, nRef.real), mseRow('H_est on inverted I_tar at rest (N reference)', nRef.inverted)]
       : []),
     ...summary.methods.filter((m) => m.neutral).map((m) => mseRow(`${m.name} (N)`, m.neutral!)),
   ];
-  if (nRef && summary.methods.some((m) => m.neutral)) {
+  if (nRef) {
     lines.push('', 'N references: H_est against all-zero on the target frames whose 12 labels are all 0, as they are and as the pair inverts them (G(E(I_tar))) — what the estimator reads on a truly neutral face of these subjects, before and after the GAN.');
   }
   if ([...ref.map(([, s]) => s), ...summary.methods.map((m) => m.edit)].some((s) => s.iccUndefined > 0)) {
